@@ -1,0 +1,2 @@
+//! The dhis2 benchmark program.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Generates `src/models/generated/*.rs` from DHIS2 `/api/schemas` documents.
+fn main() {}

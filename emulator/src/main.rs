@@ -1,0 +1,2 @@
+//! The `dhis2-emulator` binary.
+fn main() {}
