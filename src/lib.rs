@@ -2,3 +2,5 @@
 #![deny(missing_docs)]
 #![deny(unreachable_pub)]
 #![forbid(unsafe_code)]
+
+pub mod models;

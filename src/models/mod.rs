@@ -1,0 +1,1 @@
+//! Typed DHIS2 models: hand-written envelopes and core types, plus generated metadata models.
