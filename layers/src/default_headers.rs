@@ -1,0 +1,114 @@
+//! [`DefaultHeadersLayer`]: the headers every DHIS2 request should carry, set only when absent.
+
+use std::task::{Context, Poll};
+
+use http::header::{ACCEPT, USER_AGENT};
+use http::{HeaderName, HeaderValue, Request};
+use tower::{Layer, Service};
+
+/// The `X-Requested-With` header name.
+pub const X_REQUESTED_WITH: HeaderName = HeaderName::from_static("x-requested-with");
+
+/// Adds `Accept: application/json`, `X-Requested-With: XMLHttpRequest` (which makes DHIS2 answer 401 instead of a
+/// 302 to its login page) and `User-Agent: dhis2-rs/<version>` to requests that do not already have them.
+#[derive(Debug, Clone)]
+pub struct DefaultHeadersLayer {
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl DefaultHeadersLayer {
+    /// Defaults with `User-Agent: dhis2-rs/<version>`. A version that is not a valid header value gives
+    /// `dhis2-rs`.
+    pub fn new(version: &str) -> Self {
+        let ua = HeaderValue::from_str(&format!("dhis2-rs/{version}"))
+            .unwrap_or_else(|_| HeaderValue::from_static("dhis2-rs"));
+        DefaultHeadersLayer {
+            headers: vec![
+                (ACCEPT, HeaderValue::from_static("application/json")),
+                (X_REQUESTED_WITH, HeaderValue::from_static("XMLHttpRequest")),
+                (USER_AGENT, ua),
+            ],
+        }
+    }
+
+    /// Adds (or replaces) another default header.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.retain(|(n, _)| *n != name);
+        self.headers.push((name, value));
+        self
+    }
+}
+
+impl<S> Layer<S> for DefaultHeadersLayer {
+    type Service = DefaultHeaders<S>;
+
+    fn layer(&self, inner: S) -> DefaultHeaders<S> {
+        DefaultHeaders {
+            inner,
+            headers: self.headers.clone(),
+        }
+    }
+}
+
+/// The service made by [`DefaultHeadersLayer`].
+#[derive(Debug, Clone)]
+pub struct DefaultHeaders<S> {
+    inner: S,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl<S, B> Service<Request<B>> for DefaultHeaders<S>
+where
+    S: Service<Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<B>) -> S::Future {
+        let headers = req.headers_mut();
+        for (name, value) in &self.headers {
+            if !headers.contains_key(name) {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+        self.inner.call(req)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn sets_defaults_only_when_absent() {
+        let (mock, mut handle) = tower_test::mock::pair::<Request<()>, ()>();
+        let svc = DefaultHeadersLayer::new("0.1.0").layer(mock);
+        let req = Request::get("/api/me")
+            .header(ACCEPT, "application/xml")
+            .body(())
+            .unwrap();
+        let fut = tokio::spawn(svc.oneshot(req));
+        let (req, send) = handle.next_request().await.unwrap();
+        assert_eq!(req.headers()[ACCEPT], "application/xml");
+        assert_eq!(req.headers()[X_REQUESTED_WITH], "XMLHttpRequest");
+        assert_eq!(req.headers()[USER_AGENT], "dhis2-rs/0.1.0");
+        assert_eq!(req.headers().get_all(ACCEPT).iter().count(), 1);
+        send.send_response(());
+        fut.await.unwrap().unwrap();
+    }
+
+    #[test]
+    fn bad_version_falls_back() {
+        let layer = DefaultHeadersLayer::new("bad\nversion");
+        assert!(layer
+            .headers
+            .iter()
+            .any(|(n, v)| *n == USER_AGENT && v == "dhis2-rs"));
+    }
+}
