@@ -1,2 +1,153 @@
-//! The dhis2 benchmark program.
-fn main() {}
+//! The dhis2 benchmark program (DESIGN section 7, issue 6).
+//!
+//! Runs every workload through every contender against the same local server in one process and one run, then
+//! writes `bench/REPORT.md` and `bench/report.json`. `cargo run --release -p dhis2-bench -- [--quick]`.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod args;
+mod body;
+mod canned;
+mod contenders;
+mod drive;
+mod orgunits;
+mod outcome;
+mod report;
+mod rss;
+mod server;
+mod stats;
+mod targets;
+mod workload;
+mod workloads;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use args::{Command, Options};
+use outcome::{Outcome, Row};
+use server::ServerHost;
+use workload::{Plan, Workload};
+
+/// Errors of the benchmark: a message naming what failed and where.
+pub(crate) type BenchError = Box<dyn std::error::Error + Send + Sync>;
+
+fn main() -> ExitCode {
+    let command = match args::parse(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(e) => {
+            eprintln!("dhis2-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        Command::Help => {
+            print!("{}", args::USAGE);
+            Ok(())
+        }
+        Command::Bench(opts) => run_bench(&opts),
+        Command::StreamChild(child) => workloads::stream::child_main(&child),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dhis2-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_bench(opts: &Options) -> Result<(), BenchError> {
+    if cfg!(debug_assertions) {
+        eprintln!("dhis2-bench: WARNING: debug build; numbers mean nothing. Use --release.");
+    }
+    let started = Instant::now();
+    let plan = Plan::new(opts.quick, opts.runs);
+    let host = ServerHost::new()?;
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(server::client_threads())
+        .thread_name("bench-client")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot build the client runtime: {e}"))?;
+    let selected: Vec<Workload> = if opts.only.is_empty() {
+        Workload::ALL.to_vec()
+    } else {
+        Workload::ALL
+            .into_iter()
+            .filter(|w| opts.only.contains(w))
+            .collect()
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    for workload in selected {
+        let t = Instant::now();
+        eprintln!("dhis2-bench: {workload} ...");
+        let result = workloads::run(workload, &host, &client_rt, &plan);
+        match result {
+            Ok(Outcome {
+                rows: mut r,
+                notes: mut n,
+            }) => {
+                rows.append(&mut r);
+                notes.append(&mut n);
+            }
+            Err(e) => notes.push(format!("{workload}: not measured: {e}")),
+        }
+        eprintln!(
+            "dhis2-bench: {workload} done in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    drop(client_rt);
+    drop(host);
+    let meta = report::Meta {
+        commit: report::git_commit(),
+        date: report::now_utc(),
+        quick: plan.quick,
+        setup: setup_lines(&plan, started.elapsed().as_secs_f64()),
+        notes,
+    };
+    report::write(&opts.out_dir, &meta, &rows)?;
+    println!("{}", report::table(&rows));
+    for note in &meta.notes {
+        println!("note: {note}");
+    }
+    eprintln!(
+        "dhis2-bench: wrote {} and {} ({:.0} s in all)",
+        opts.out_dir.join("REPORT.md").display(),
+        opts.out_dir.join("report.json").display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn setup_lines(plan: &Plan, total_secs: f64) -> Vec<String> {
+    vec![
+        format!(
+            "machine: {} cores; server runtime {} worker thread(s), client runtime {} worker thread(s) \
+             (in one process; the stream_1gib client runs in a child process with {} worker thread(s))",
+            server::cores(),
+            server::server_threads(),
+            server::client_threads(),
+            server::client_threads()
+        ),
+        format!(
+            "runs: {} measured per contender after one warmup, order rotated each run; median, min, max reported",
+            plan.runs
+        ),
+        format!(
+            "sizes: small_get {} requests or {} s per run; {} org units (page size {}); export {} MiB; \
+             limit {} requests via {} clones, limit {}, server holds each request {} ms",
+            plan.small_get_requests,
+            plan.small_get_max_time.as_secs_f64(),
+            plan.org_units,
+            plan.page_size,
+            plan.export_bytes >> 20,
+            plan.limit_requests,
+            plan.limit_clones,
+            plan.limit_max,
+            plan.limit_server_delay.as_millis()
+        ),
+        format!("wall time of this benchmark run: {total_secs:.0} s"),
+    ]
+}

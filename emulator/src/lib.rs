@@ -1,4 +1,378 @@
 //! `dhis2-emulator`: an axum server that answers like DHIS2, for offline tests.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), dhis2_emulator::EmulatorError> {
+//! use dhis2_emulator::{Emulator, Seed};
+//! let emu = Emulator::builder().version("2.42.6").seed(Seed::Empty).start().await?;
+//! println!("DHIS2 at {} (admin/district)", emu.url());
+//! # Ok(()) }
+//! ```
 #![deny(missing_docs)]
 #![deny(unreachable_pub)]
 #![forbid(unsafe_code)]
+// Handlers return complete `Response`s as their error values by design.
+#![allow(clippy::result_large_err)]
+
+mod auth;
+mod collections;
+mod crud;
+mod faults;
+mod fields;
+mod filter;
+mod order;
+mod params;
+mod schema;
+mod server;
+mod state;
+mod store;
+mod system;
+mod version;
+mod web;
+
+// Areas built by other helpers.
+mod data_values;
+mod jobs;
+mod metadata_import;
+mod seed;
+
+// Data-moving areas (tracker, analytics, files, datastore, routes, sharing, settings).
+mod analytics;
+mod datastore;
+mod files;
+mod routes_api;
+mod settings;
+mod sharing;
+mod tracker;
+
+use std::net::SocketAddr;
+
+use axum::middleware;
+use axum::Router;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use auth::AuthControl;
+pub use faults::{Counters, Fault, FaultPlan, FaultSpecError, Faults, RetryAfter};
+pub use version::{VersionParseError, VersionProfile};
+
+use state::{AppState, Config};
+use store::Store;
+
+/// Which data the emulator starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Seed {
+    /// The generated demo database (org-unit tree, data elements, data sets, users, data values, ...).
+    #[default]
+    Demo,
+    /// Only what a fresh DHIS2 database holds.
+    Empty,
+}
+
+/// Why the emulator could not start.
+#[derive(Debug)]
+pub enum EmulatorError {
+    /// The version string is not one DHIS2 2.39-2.44 reports.
+    Version(VersionParseError),
+    /// Binding the listen address failed.
+    Bind(SocketAddr, std::io::Error),
+    /// A metadata document could not be loaded.
+    Import(String),
+    /// A fault specification was invalid.
+    Fault(FaultSpecError),
+}
+
+impl std::fmt::Display for EmulatorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EmulatorError::Version(e) => write!(f, "{e}"),
+            EmulatorError::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
+            EmulatorError::Import(e) => write!(f, "cannot import metadata: {e}"),
+            EmulatorError::Fault(e) => write!(f, "invalid fault: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for EmulatorError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EmulatorError::Version(e) => Some(e),
+            EmulatorError::Bind(_, e) => Some(e),
+            EmulatorError::Fault(e) => Some(e),
+            EmulatorError::Import(_) => None,
+        }
+    }
+}
+
+/// Configures and starts an [`Emulator`].
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    version: String,
+    seed: Seed,
+    imports: Vec<Value>,
+    synthetic_data_values: Option<u64>,
+    listen: Option<SocketAddr>,
+    admin: (String, String),
+    faults: Vec<String>,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            version: "2.42.6".to_string(),
+            seed: Seed::Demo,
+            imports: Vec::new(),
+            synthetic_data_values: None,
+            listen: None,
+            admin: ("admin".to_string(), "district".to_string()),
+            faults: Vec::new(),
+        }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The DHIS2 version to emulate (default `2.42.6`); any form DHIS2 reports, e.g. `2.40.2.1`, `2.44-SNAPSHOT`.
+    pub fn version(mut self, version: &str) -> Self {
+        self.version = version.to_string();
+        self
+    }
+
+    /// The starting data (default [`Seed::Demo`]).
+    pub fn seed(mut self, seed: Seed) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Loads a DHIS2 metadata export (`{"dataElements": [...], ...}`) on top of the seed; may be called repeatedly.
+    pub fn import_metadata(mut self, document: Value) -> Self {
+        self.imports.push(document);
+        self
+    }
+
+    /// Makes data value exports generate `n` values on the fly (for large-export benchmarks).
+    pub fn synthetic_data_values(mut self, n: u64) -> Self {
+        self.synthetic_data_values = Some(n);
+        self
+    }
+
+    /// Listen on this address instead of a free loopback port.
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = Some(addr);
+        self
+    }
+
+    /// Credentials of the built-in superuser (default `admin` / `district`).
+    pub fn admin_credentials(mut self, username: &str, password: &str) -> Self {
+        self.admin = (username.to_string(), password.to_string());
+        self
+    }
+
+    /// Adds a fault in the binary's `ROUTE=SPEC` form (see [`Faults::set_spec`]).
+    pub fn fault(mut self, spec: &str) -> Self {
+        self.faults.push(spec.to_string());
+        self
+    }
+
+    /// Builds the state and starts serving.
+    pub async fn start(self) -> Result<Emulator, EmulatorError> {
+        let version = VersionProfile::parse(&self.version).map_err(EmulatorError::Version)?;
+        let faults = Faults::default();
+        for spec in &self.faults {
+            faults.set_spec(spec).map_err(EmulatorError::Fault)?;
+        }
+        let mut store = Store::new();
+        let seed_data = match self.seed {
+            Seed::Demo => seed::demo(),
+            Seed::Empty => seed::empty(),
+        };
+        for (plural, objects) in seed_data.metadata {
+            for obj in objects {
+                // Seed data is generated by our own code; a duplicate id is a seed bug, not worth failing for.
+                if let Err(e) = store.upsert(&plural, obj) {
+                    tracing::warn!("seed object skipped in {plural}: {e}");
+                }
+            }
+        }
+        store.data_values = seed_data.data_values;
+        for doc in &self.imports {
+            load_metadata(&mut store, doc)?;
+        }
+        let config = Config {
+            admin_username: self.admin.0.clone(),
+            admin_password: self.admin.1.clone(),
+            synthetic_data_values: self.synthetic_data_values,
+            ..Config::default()
+        };
+        let state = AppState::new(store, version, config, Counters::default(), faults);
+        link_admin_user(&state);
+        let addr = self
+            .listen
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| EmulatorError::Bind(addr, e))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| EmulatorError::Bind(addr, e))?;
+        let app = router(state.clone());
+        let task = tokio::spawn(server::serve(listener, app, state.clone()));
+        Ok(Emulator {
+            url: format!("http://{local}"),
+            addr: local,
+            state,
+            task,
+        })
+    }
+}
+
+/// Loads the arrays of a metadata export into the store (objects need a string `id`).
+fn load_metadata(store: &mut Store, doc: &Value) -> Result<(), EmulatorError> {
+    let map = doc
+        .as_object()
+        .ok_or_else(|| EmulatorError::Import("the document is not a JSON object".to_string()))?;
+    for (key, value) in map {
+        let Some(items) = value.as_array() else {
+            continue;
+        };
+        for (i, obj) in items.iter().enumerate() {
+            store
+                .upsert(key, obj.clone())
+                .map_err(|e| EmulatorError::Import(format!("{key}[{i}]: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Points the built-in admin at the seed's user object with the same username, if there is one.
+fn link_admin_user(state: &AppState) {
+    let admin = state.config().admin_username.clone();
+    let uid = {
+        let store = state.store_read();
+        let found = store
+            .list("users")
+            .find(|u| {
+                u.get("username").and_then(Value::as_str) == Some(admin.as_str())
+                    || u.pointer("/userCredentials/username")
+                        .and_then(Value::as_str)
+                        == Some(admin.as_str())
+            })
+            .and_then(|u| u.get("id").and_then(Value::as_str).map(str::to_string));
+        found
+    };
+    if let Some(uid) = uid {
+        state
+            .auth()
+            .update_user(&admin, |u| u.uid = uid.as_str().into());
+    }
+}
+
+/// The container's 404 for anything no area handles.
+async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
+    web::html_not_found(uri.path())
+}
+
+/// All routes: public ones, then everything under `/api` behind authentication.
+fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(system::routes())
+        .merge(auth::routes())
+        .merge(crud::routes())
+        .merge(data_values::routes())
+        .merge(jobs::routes())
+        .merge(metadata_import::routes())
+        .merge(tracker::routes())
+        .merge(analytics::routes())
+        .merge(files::routes())
+        .merge(datastore::routes())
+        .merge(routes_api::routes())
+        .merge(sharing::routes())
+        .merge(settings::routes())
+        .fallback(fallback)
+        .layer(middleware::from_fn_with_state(state.clone(), auth::require));
+    Router::new()
+        .merge(system::public_routes())
+        .merge(auth::public_routes())
+        .merge(api)
+        .with_state(state)
+}
+
+/// A running emulator; it stops when dropped.
+pub struct Emulator {
+    url: String,
+    addr: SocketAddr,
+    state: AppState,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("url", &self.url)
+            .field("version", &self.state.version().as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// A builder with the defaults (2.42.6, demo seed, admin/district, free loopback port).
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:40123` (the API is under `/api`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The socket address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The emulated version string.
+    pub fn version(&self) -> &str {
+        self.state.version().as_str()
+    }
+
+    /// Username and password of the built-in superuser.
+    pub fn admin_credentials(&self) -> (&str, &str) {
+        let c = self.state.config();
+        (&c.admin_username, &c.admin_password)
+    }
+
+    /// Request, in-flight and write counters.
+    pub fn counters(&self) -> Counters {
+        self.state.counters().clone()
+    }
+
+    /// The fault plans; changes apply to the next requests.
+    pub fn faults(&self) -> Faults {
+        self.state.faults().clone()
+    }
+
+    /// Users and credentials (extra users, personal access tokens, bearer tokens, OAuth2 clients).
+    pub fn auth(&self) -> AuthControl {
+        AuthControl(self.state.clone())
+    }
+
+    /// Test hook: the next async job (`?async=true`) fails with an `ERROR` notification and no summary.
+    pub fn fail_next_job(&self) {
+        jobs::set_next_outcome(&self.state, jobs::JobOutcome::Fail);
+    }
+
+    /// Test hook: the next async job stays `RUNNING` forever.
+    pub fn hang_next_job(&self) {
+        jobs::set_next_outcome(&self.state, jobs::JobOutcome::Hang);
+    }
+
+    /// Serves until Ctrl-C (used by the binary).
+    pub async fn run_until_ctrl_c(self) -> std::io::Result<()> {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

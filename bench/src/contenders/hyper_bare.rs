@@ -1,0 +1,97 @@
+//! The limit: a bare hyper-util legacy client with the connector settings the `dhis2` client uses, sending the
+//! same headers the stack sends (Accept, Authorization), collecting bytes and decoding nothing.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Request, Uri};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::io::AsyncWriteExt;
+
+use crate::BenchError;
+
+/// The bare client type.
+pub(crate) type BareClient = Client<HttpConnector, Empty<Bytes>>;
+
+/// `Basic YWRtaW46ZGlzdHJpY3Q=` (admin:district), pre-encoded as a hand-tuned client would.
+pub(crate) const BASIC_ADMIN: &str = "Basic YWRtaW46ZGlzdHJpY3Q=";
+
+/// A client whose pool keeps up to `max_idle_per_host` idle connections.
+pub(crate) fn client(max_idle_per_host: usize) -> BareClient {
+    let mut connector = HttpConnector::new();
+    // Same settings as the dhis2 client's connector (src/: nodelay on, connect timeout, scheme checked by the
+    // TLS wrapper rather than by the HTTP connector).
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(Duration::from_secs(60)));
+    connector.enforce_http(false);
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(max_idle_per_host)
+        .build(connector)
+}
+
+/// Parses `base + path_and_query` into a `Uri`.
+pub(crate) fn uri(base: &str, path_and_query: &str) -> Result<Uri, BenchError> {
+    format!("{base}{path_and_query}")
+        .parse::<Uri>()
+        .map_err(|e| format!("bad URI {base}{path_and_query}: {e}").into())
+}
+
+fn request(uri: &Uri) -> Result<Request<Empty<Bytes>>, BenchError> {
+    Request::get(uri.clone())
+        .header(header::ACCEPT, HeaderValue::from_static("application/json"))
+        .header(header::AUTHORIZATION, HeaderValue::from_static(BASIC_ADMIN))
+        .body(Empty::new())
+        .map_err(|e| format!("cannot build GET {uri}: {e}").into())
+}
+
+/// GET and collect the whole body.
+pub(crate) async fn get_bytes(client: &BareClient, uri: &Uri) -> Result<Bytes, BenchError> {
+    let response = client
+        .request(request(uri)?)
+        .await
+        .map_err(|e| format!("hyper_bare GET {uri}: {e}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!("hyper_bare GET {uri}: status {status}").into());
+    }
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("hyper_bare GET {uri}: body: {e}"))?;
+    Ok(body.to_bytes())
+}
+
+/// GET and write the body frame by frame to `sink`; returns the bytes written.
+pub(crate) async fn download<W: tokio::io::AsyncWrite + Unpin>(
+    client: &BareClient,
+    uri: &Uri,
+    sink: &mut W,
+) -> Result<u64, BenchError> {
+    let response = client
+        .request(request(uri)?)
+        .await
+        .map_err(|e| format!("hyper_bare GET {uri}: {e}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!("hyper_bare GET {uri}: status {status}").into());
+    }
+    let mut body = response.into_body();
+    let mut written = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| format!("hyper_bare GET {uri}: body: {e}"))?;
+        if let Ok(data) = frame.into_data() {
+            sink.write_all(&data)
+                .await
+                .map_err(|e| format!("hyper_bare GET {uri}: write: {e}"))?;
+            written += data.len() as u64;
+        }
+    }
+    sink.flush()
+        .await
+        .map_err(|e| format!("hyper_bare GET {uri}: flush: {e}"))?;
+    Ok(written)
+}

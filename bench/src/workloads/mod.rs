@@ -1,0 +1,31 @@
+//! One module per workload of DESIGN section 7.
+
+pub(crate) mod decode;
+pub(crate) mod limit;
+pub(crate) mod paged;
+pub(crate) mod small_get;
+pub(crate) mod stream;
+
+use tokio::runtime::Runtime;
+
+use crate::outcome::Outcome;
+use crate::server::ServerHost;
+use crate::workload::{Plan, Workload};
+use crate::BenchError;
+
+/// Runs one workload through all its contenders.
+pub(crate) fn run(
+    workload: Workload,
+    host: &ServerHost,
+    rt: &Runtime,
+    plan: &Plan,
+) -> Result<Outcome, BenchError> {
+    match workload {
+        Workload::SmallGetC1 => small_get::run(host, rt, plan, workload, 1),
+        Workload::SmallGetC64 => small_get::run(host, rt, plan, workload, 64),
+        Workload::Decode100k => decode::run(host, rt, plan),
+        Workload::Paged100k => paged::run(host, rt, plan),
+        Workload::Stream1Gib => stream::run(host, rt, plan),
+        Workload::Limit10k => limit::run(host, rt, plan),
+    }
+}

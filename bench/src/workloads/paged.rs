@@ -1,0 +1,123 @@
+//! paged_100k: the same 100,000 org units page by page at `pageSize=1000` (`dhis2_typed`:
+//! `resources().stream()`; `reqwest`: a hand-written loop following `pager.nextPage`) versus one `paging=false`
+//! request (`dhis2_raw`: `get_raw`; `hyper_bare`: raw bytes).
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Instant;
+
+use http::Uri;
+use tokio::runtime::Runtime;
+
+use crate::contenders::by_hand;
+use crate::contenders::dhis2c::{self, Dhis2, Limit, Setup};
+use crate::contenders::hyper_bare::{self, BareClient};
+use crate::orgunits::{self, OrgUnits};
+use crate::outcome::{measure, Outcome};
+use crate::server::{ServerConfig, ServerHost};
+use crate::workload::{contender, metric, Plan, Workload};
+use crate::workloads::decode::encoded_fields;
+use crate::BenchError;
+
+enum Client {
+    HyperBare(BareClient, Uri),
+    Reqwest(reqwest::Client, String),
+    Dhis2Typed(Dhis2, usize),
+    Dhis2Raw(Dhis2),
+}
+
+impl Client {
+    /// Fetches the whole list; returns the number of units (bytes for hyper_bare).
+    async fn fetch(&self) -> Result<usize, BenchError> {
+        match self {
+            Client::HyperBare(client, uri) => Ok(hyper_bare::get_bytes(client, uri).await?.len()),
+            Client::Reqwest(client, first) => {
+                let mut url = first.clone();
+                let mut seen = 0;
+                loop {
+                    let page: by_hand::OrgUnitList = by_hand::get_json(client, &url).await?;
+                    seen += page.organisation_units.len();
+                    match page.pager.and_then(|p| p.next_page) {
+                        Some(next) => url = next,
+                        None => return Ok(seen),
+                    }
+                }
+            }
+            Client::Dhis2Typed(client, page_size) => {
+                client.org_units_paged(orgunits::FIELDS, *page_size).await
+            }
+            Client::Dhis2Raw(client) => client.org_units_raw(orgunits::FIELDS).await,
+        }
+    }
+}
+
+/// Runs paged_100k against a fixed-cost server that pages the pre-rendered list.
+pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcome, BenchError> {
+    let units = Arc::new(OrgUnits::generate(plan.org_units));
+    let body_len = units.full().len();
+    let server = host.start(ServerConfig {
+        org_units: Some(units),
+        ..ServerConfig::default()
+    })?;
+    let base = server.url();
+    let fields = encoded_fields();
+    let single = format!("/api/organisationUnits?paging=false&fields={fields}");
+    let first_page = format!(
+        "{base}/api/organisationUnits?fields={fields}&page=1&pageSize={}",
+        plan.page_size
+    );
+    let mut notes = Vec::new();
+    let mut contenders = vec![
+        (
+            contender::HYPER_BARE,
+            Client::HyperBare(hyper_bare::client(1), hyper_bare::uri(&base, &single)?),
+        ),
+        (
+            contender::REQWEST,
+            Client::Reqwest(by_hand::client()?, first_page),
+        ),
+    ];
+    let setup = Setup {
+        max_idle: 1,
+        limit: Limit::Default,
+    };
+    let connected = rt.block_on(async {
+        Ok::<_, BenchError>((
+            dhis2c::connect(&base, setup).await?,
+            dhis2c::connect(&base, setup).await?,
+        ))
+    });
+    match connected {
+        Ok((typed, raw)) => {
+            contenders.push((
+                contender::DHIS2_TYPED,
+                Client::Dhis2Typed(typed, plan.page_size),
+            ));
+            contenders.push((contender::DHIS2_RAW, Client::Dhis2Raw(raw)));
+        }
+        Err(e) => notes.push(format!("paged_100k: dhis2 contenders left out: {e}")),
+    }
+    let expected = plan.org_units;
+    let mut outcome = measure(
+        Workload::Paged100k,
+        plan.runs,
+        &contenders,
+        |name, client, _| {
+            let start = Instant::now();
+            let seen = rt.block_on(client.fetch())?;
+            let seconds = start.elapsed().as_secs_f64();
+            let want = if name == contender::HYPER_BARE {
+                body_len
+            } else {
+                expected
+            };
+            if black_box(seen) != want {
+                return Err(format!("{name} saw {seen}, expected {want}").into());
+            }
+            Ok(vec![(metric::SECONDS, seconds)])
+        },
+    );
+    notes.append(&mut outcome.notes);
+    outcome.notes = notes;
+    Ok(outcome)
+}

@@ -1,0 +1,127 @@
+//! small_get_c1 / small_get_c64: `GET /api/me` (about 1 KB of JSON) from a fixed-cost server, closed loop.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Uri;
+use tokio::runtime::Runtime;
+
+use crate::contenders::hyper_bare::{self, BareClient};
+use crate::contenders::{by_hand, dhis2c};
+use crate::drive::{closed_loop, Load, Op};
+use crate::outcome::{measure_sliced, Outcome, Phase};
+use crate::server::{ServerConfig, ServerHost};
+use crate::workload::{contender, metric, Plan, Workload};
+use crate::BenchError;
+
+const PATH: &str = "/api/me";
+
+/// bare hyper: bytes only.
+#[derive(Clone)]
+struct HyperMe {
+    client: BareClient,
+    uri: Uri,
+}
+
+impl Op for HyperMe {
+    async fn call(&self) -> Result<(), BenchError> {
+        let bytes = hyper_bare::get_bytes(&self.client, &self.uri).await?;
+        black_box(bytes.len());
+        Ok(())
+    }
+}
+
+/// reqwest: decode into `serde_json::Value`, as a user without models does.
+#[derive(Clone)]
+struct ReqwestMe {
+    client: reqwest::Client,
+    url: Arc<str>,
+}
+
+impl Op for ReqwestMe {
+    async fn call(&self) -> Result<(), BenchError> {
+        let me: serde_json::Value = by_hand::get_json(&self.client, &self.url).await?;
+        black_box(me.get("username").is_some());
+        Ok(())
+    }
+}
+
+enum SmallClient {
+    HyperBare(HyperMe),
+    Reqwest(ReqwestMe),
+    Dhis2(dhis2c::SmallGet),
+}
+
+impl SmallClient {
+    async fn drive(
+        &self,
+        concurrency: usize,
+        requests: u64,
+        time: Duration,
+    ) -> Result<Load, BenchError> {
+        match self {
+            SmallClient::HyperBare(op) => {
+                closed_loop(concurrency, requests, time, op.clone()).await
+            }
+            SmallClient::Reqwest(op) => closed_loop(concurrency, requests, time, op.clone()).await,
+            SmallClient::Dhis2(op) => closed_loop(concurrency, requests, time, op.clone()).await,
+        }
+    }
+}
+
+/// Runs one small_get workload at `concurrency`.
+pub(crate) fn run(
+    host: &ServerHost,
+    rt: &Runtime,
+    plan: &Plan,
+    workload: Workload,
+    concurrency: usize,
+) -> Result<Outcome, BenchError> {
+    let server = host.start(ServerConfig::default())?;
+    let base = server.url();
+    let mut notes = Vec::new();
+    // Every pool may keep one idle connection per load task, so no contender reconnects mid-run.
+    let idle = concurrency.max(1);
+    let mut contenders: Vec<(&'static str, SmallClient)> = vec![
+        (
+            contender::HYPER_BARE,
+            SmallClient::HyperBare(HyperMe {
+                client: hyper_bare::client(idle),
+                uri: hyper_bare::uri(&base, PATH)?,
+            }),
+        ),
+        (
+            contender::REQWEST,
+            SmallClient::Reqwest(ReqwestMe {
+                client: by_hand::client()?,
+                url: Arc::from(format!("{base}{PATH}")),
+            }),
+        ),
+    ];
+    match rt.block_on(dhis2c::small_get_contenders(&base, PATH, idle)) {
+        Ok(list) => contenders.extend(list.into_iter().map(|(n, op)| (n, SmallClient::Dhis2(op)))),
+        Err(e) => notes.push(format!("{workload}: dhis2 contenders left out: {e}")),
+    }
+    let slices = plan.small_get_slices as u64;
+    let mut outcome = measure_sliced(
+        workload,
+        plan.runs,
+        plan.small_get_slices,
+        &contenders,
+        metric::REQ_PER_S,
+        |client, phase| {
+            let (requests, time) = match phase {
+                Phase::Warmup => (plan.warmup_requests, plan.small_get_max_time),
+                Phase::Measured => (
+                    plan.small_get_requests / slices,
+                    plan.small_get_max_time / plan.small_get_slices as u32,
+                ),
+            };
+            rt.block_on(client.drive(concurrency, requests, time))
+        },
+    );
+    notes.append(&mut outcome.notes);
+    outcome.notes = notes;
+    Ok(outcome)
+}

@@ -1,0 +1,130 @@
+//! stream_1gib: a 1 GiB data value export streamed to a file, each download in its own child process (this binary
+//! re-executed with the hidden `__stream-child` subcommand) so the peak RSS measured is that download's alone.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tokio::runtime::Runtime;
+
+use crate::args::{ChildArgs, STREAM_CHILD};
+use crate::body::ExportTemplate;
+use crate::contenders::{dhis2c, hyper_bare};
+use crate::outcome::{measure, Outcome};
+use crate::server::{self, ServerConfig, ServerHost};
+use crate::workload::{contender, metric, Plan, Workload};
+use crate::{rss, BenchError};
+
+/// The export the clients download (the fixed-cost server ignores the parameters; they are what a real export
+/// would carry).
+const PATH: &str =
+    "/api/dataValueSets?dataSet=BfMAe6Itzgt&period=2024&orgUnit=ImspTQPwCqd&children=true";
+
+/// What the child prints on stdout (one JSON line).
+#[derive(Debug, Serialize, Deserialize)]
+struct ChildReport {
+    bytes: u64,
+    seconds: f64,
+    peak_rss_kib: u64,
+}
+
+/// Runs the workload: for each run and contender, one child process downloads the export.
+pub(crate) fn run(host: &ServerHost, _rt: &Runtime, plan: &Plan) -> Result<Outcome, BenchError> {
+    let template = ExportTemplate::new(plan.export_bytes);
+    let expected = template.total_len();
+    let server = host.start(ServerConfig {
+        export: Some(template),
+        ..ServerConfig::default()
+    })?;
+    let url = server.url();
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("cannot find the bench binary to re-run: {e}"))?;
+    let contenders = [(contender::HYPER_BARE, ()), (contender::DHIS2_RAW, ())];
+    let outcome = measure(
+        Workload::Stream1Gib,
+        plan.runs,
+        &contenders,
+        |name, _, _phase| {
+            let out = std::env::temp_dir()
+                .join(format!("dhis2-bench-{}-{name}.json", std::process::id()));
+            let result = run_child(&exe, name, &url, &out);
+            let _ = std::fs::remove_file(&out);
+            let report = result?;
+            if report.bytes != expected {
+                return Err(format!(
+                    "{name} wrote {} bytes, the export has {expected}",
+                    report.bytes
+                )
+                .into());
+            }
+            let mib = report.bytes as f64 / (1024.0 * 1024.0);
+            Ok(vec![
+                (metric::MIB_PER_S, mib / report.seconds.max(1e-9)),
+                (metric::PEAK_RSS_MIB, report.peak_rss_kib as f64 / 1024.0),
+            ])
+        },
+    );
+    drop(server);
+    Ok(outcome)
+}
+
+fn run_child(
+    exe: &PathBuf,
+    name: &str,
+    url: &str,
+    out: &PathBuf,
+) -> Result<ChildReport, BenchError> {
+    let output = Command::new(exe)
+        .arg(STREAM_CHILD)
+        .args(["--contender", name, "--url", url, "--path", PATH, "--out"])
+        .arg(out)
+        .output()
+        .map_err(|e| format!("cannot start the {name} child process: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!("{name} child failed ({}): {}", output.status, stderr.trim()).into());
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().unwrap_or("");
+    serde_json::from_str(line)
+        .map_err(|e| format!("{name} child printed {line:?}, not a report: {e}").into())
+}
+
+/// The child process: download with one client to a file, print a [`ChildReport`].
+pub(crate) fn child_main(args: &ChildArgs) -> Result<(), BenchError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(server::client_threads())
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot build the child runtime: {e}"))?;
+    let (bytes, seconds) = rt.block_on(async {
+        let mut file = tokio::fs::File::create(&args.out)
+            .await
+            .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+        let start = Instant::now();
+        let bytes = match args.contender.as_str() {
+            contender::HYPER_BARE => {
+                let client = hyper_bare::client(1);
+                let uri = hyper_bare::uri(&args.url, &args.path)?;
+                hyper_bare::download(&client, &uri, &mut file).await?
+            }
+            contender::DHIS2_RAW => {
+                dhis2c::stream_to_file(&args.url, &args.path, &mut file).await?
+            }
+            other => return Err(BenchError::from(format!("no stream contender {other:?}"))),
+        };
+        Ok::<_, BenchError>((bytes, start.elapsed().as_secs_f64()))
+    })?;
+    drop(rt);
+    let peak_rss_kib = rss::peak_rss_kib().ok_or("cannot read VmHWM from /proc/self/status")?;
+    let report = ChildReport {
+        bytes,
+        seconds,
+        peak_rss_kib,
+    };
+    let line = serde_json::to_string(&report)
+        .map_err(|e| format!("cannot print the child report: {e}"))?;
+    println!("{line}");
+    Ok(())
+}

@@ -1,0 +1,164 @@
+//! `/api/system/info`, `/api/me` and `/api/ping` per version.
+
+mod common;
+
+use common::*;
+
+const VERSIONS: &[&str] = &[
+    "2.39.1",
+    "2.40.2.1",
+    "2.41.10",
+    "2.42.6",
+    "2.43.2",
+    "2.44-SNAPSHOT",
+];
+
+#[tokio::test]
+async fn system_info_fields_per_version() {
+    for v in VERSIONS {
+        let emu = start(v).await;
+        let r = get(&emu, "/api/system/info").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        let info = r.json();
+        let obj = info.as_object().unwrap();
+        assert_eq!(info["version"], *v);
+        assert_eq!(info["contextPath"], emu.url());
+        assert_eq!(info["revision"].as_str().unwrap().len(), 7);
+        let major: u32 = v
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .split('-')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let expected = if major >= 43 { 48 } else { 46 };
+        assert_eq!(
+            obj.len(),
+            expected,
+            "{v}: {:?}",
+            obj.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(obj.contains_key("capability"), major >= 43, "{v}");
+        assert_eq!(obj.contains_key("sessionTimeout"), major >= 43, "{v}");
+        assert!(
+            info["serverDate"].as_str().unwrap().len() == 23,
+            "{}",
+            info["serverDate"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn system_info_fields_param_and_json_suffix() {
+    let emu = start("2.42.6").await;
+    let info = get_json(&emu, "/api/system/info.json?fields=version,revision").await;
+    assert_eq!(info.as_object().unwrap().len(), 2);
+    assert_eq!(info["version"], "2.42.6");
+}
+
+#[tokio::test]
+async fn non_superuser_gets_reduced_system_info() {
+    let emu = start("2.42.6").await;
+    emu.auth().add_user("plain", "Secret123");
+    let auth = basic("plain", "Secret123");
+    let r = raw(
+        emu.url(),
+        "GET",
+        "/api/system/info",
+        &[("Authorization", &auth)],
+        None,
+    )
+    .await
+    .unwrap();
+    let info = r.json();
+    assert!(info.get("javaVersion").is_none());
+    assert!(info["databaseInfo"].get("url").is_none());
+    assert_eq!(info["databaseInfo"]["spatialSupport"], true);
+    assert_eq!(info["encryption"], false);
+}
+
+#[tokio::test]
+async fn me_keys_per_version() {
+    for (v, present_extra, absent) in [
+        (
+            "2.39.1",
+            vec!["userCredentials", "externalAccess", "favorites", "sharing"],
+            vec!["patTokens", "emailVerified", "impersonation"],
+        ),
+        (
+            "2.40.2.1",
+            vec!["userCredentials", "externalAccess"],
+            vec!["patTokens", "emailVerified"],
+        ),
+        (
+            "2.41.10",
+            vec!["userCredentials", "patTokens", "attributeValues"],
+            vec![
+                "externalAccess",
+                "sharing",
+                "emailVerified",
+                "twoFactorType",
+            ],
+        ),
+        (
+            "2.42.6",
+            vec!["emailVerified", "twoFactorType", "patTokens", "favorites"],
+            vec!["userCredentials", "externalAccess"],
+        ),
+        (
+            "2.43.2",
+            vec!["emailVerified", "twoFactorType", "favorites"],
+            vec!["userCredentials"],
+        ),
+        (
+            "2.44-SNAPSHOT",
+            vec!["emailVerified", "twoFactorType"],
+            vec!["favorites", "userCredentials"],
+        ),
+    ] {
+        let emu = start(v).await;
+        let me = get_json(&emu, "/api/me").await;
+        for k in [
+            "id",
+            "username",
+            "displayName",
+            "authorities",
+            "organisationUnits",
+            "settings",
+            "access",
+            "dataSets",
+            "programs",
+        ] {
+            assert!(me.get(k).is_some(), "{v}: {k} missing");
+        }
+        for k in present_extra {
+            assert!(me.get(k).is_some(), "{v}: {k} missing");
+        }
+        for k in absent {
+            assert!(me.get(k).is_none(), "{v}: {k} present");
+        }
+        assert_eq!(me["username"], "admin");
+        assert_eq!(me["authorities"][0], "ALL");
+        assert!(me["dataSets"].is_array());
+    }
+}
+
+#[tokio::test]
+async fn me_fields_filter_settings() {
+    let emu = start("2.42.6").await;
+    let me = get_json(&emu, "/api/me.json?fields=id,settings[keyUiLocale]").await;
+    assert_eq!(me.as_object().unwrap().len(), 2);
+    assert_eq!(me["settings"].as_object().unwrap().len(), 1);
+    assert_eq!(me["settings"]["keyUiLocale"], "en");
+}
+
+#[tokio::test]
+async fn ping_needs_no_credentials() {
+    let emu = start("2.42.6").await;
+    let r = raw(emu.url(), "GET", "/api/ping", &[], None).await.unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "pong");
+}

@@ -1,0 +1,170 @@
+//! `client.datastore()`: the key-value store (`/api/dataStore/{namespace}/{key}`) holding arbitrary JSON.
+
+use http::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::exchange::{self, Payload};
+use crate::{Dhis2Client, Error};
+
+/// Datastore endpoints. Get one with [`Dhis2Client::datastore`].
+#[derive(Debug, Clone, Copy)]
+pub struct Datastore<'a> {
+    client: &'a Dhis2Client,
+}
+
+impl Dhis2Client {
+    /// The datastore (`/api/dataStore`).
+    pub fn datastore(&self) -> Datastore<'_> {
+        Datastore { client: self }
+    }
+}
+
+/// Percent-encodes one path segment (namespaces and keys may hold spaces and other characters).
+fn segment(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+fn entry_path(namespace: &str, key: &str) -> String {
+    format!("api/dataStore/{}/{}", segment(namespace), segment(key))
+}
+
+fn body_of<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
+    serde_json::to_vec(value)
+        .map(Payload::json)
+        .map_err(|e| Error::Config(format!("cannot serialise the datastore value: {e}")))
+}
+
+impl Datastore<'_> {
+    /// All namespaces.
+    pub async fn namespaces(&self) -> Result<Vec<String>, Error> {
+        self.client.get("api/dataStore", &[]).await
+    }
+
+    /// The keys of a namespace ([`Error::Api`] with 404 when the namespace does not exist).
+    pub async fn keys(&self, namespace: &str) -> Result<Vec<String>, Error> {
+        self.client
+            .get(&format!("api/dataStore/{}/keys", segment(namespace)), &[])
+            .await
+    }
+
+    /// A value decoded into `T`; `None` when the key (or namespace) does not exist.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        namespace: &str,
+        key: &str,
+    ) -> Result<Option<T>, Error> {
+        let (status, bytes, path) = exchange::collect(
+            self.client,
+            Method::GET,
+            &entry_path(namespace, key),
+            &[],
+            None,
+        )
+        .await?;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(exchange::error_for(status, bytes, &Method::GET, &path).await);
+        }
+        exchange::decode_as(&Method::GET, &path, &bytes).map(Some)
+    }
+
+    /// A value as JSON; `None` when it does not exist.
+    pub async fn get_json(&self, namespace: &str, key: &str) -> Result<Option<Value>, Error> {
+        self.get::<Value>(namespace, key).await
+    }
+
+    /// Creates a new key (fails with 409 when it exists).
+    pub async fn create<T: Serialize + ?Sized>(
+        &self,
+        namespace: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        exchange::mapped(
+            self.client,
+            Method::POST,
+            &entry_path(namespace, key),
+            &[],
+            Some(body_of(value)?),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces an existing key (fails with 404 when it does not exist).
+    pub async fn update<T: Serialize + ?Sized>(
+        &self,
+        namespace: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        exchange::mapped(
+            self.client,
+            Method::PUT,
+            &entry_path(namespace, key),
+            &[],
+            Some(body_of(value)?),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Creates or replaces a key (PUT, then POST when the key does not exist yet).
+    pub async fn put<T: Serialize + ?Sized>(
+        &self,
+        namespace: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        match self.update(namespace, key, value).await {
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => {
+                self.create(namespace, key, value).await
+            }
+            other => other,
+        }
+    }
+
+    /// Deletes a key; `false` when it did not exist.
+    pub async fn delete(&self, namespace: &str, key: &str) -> Result<bool, Error> {
+        match exchange::mapped(
+            self.client,
+            Method::DELETE,
+            &entry_path(namespace, key),
+            &[],
+            None,
+        )
+        .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes a namespace with all its keys; `false` when it did not exist.
+    pub async fn delete_namespace(&self, namespace: &str) -> Result<bool, Error> {
+        let path = format!("api/dataStore/{}", segment(namespace));
+        match exchange::mapped(self.client, Method::DELETE, &path, &[], None).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn encodes_segments() {
+        assert_eq!(
+            super::entry_path("my app", "a/b"),
+            "api/dataStore/my%20app/a%2Fb"
+        );
+    }
+}

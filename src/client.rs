@@ -1,0 +1,966 @@
+//! [`Dhis2Client`]: lifecycle, escape hatches and the `tower::Service` implementation.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderName, HeaderValue, Method, Request, Response, Uri};
+use http_body_util::BodyExt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tower::util::BoxCloneSyncService;
+use tower::{Layer, Service, ServiceExt};
+use url::Url;
+
+use crate::builder::ClientBuilder;
+use crate::models::SystemInfo;
+use crate::stack::{self, BoxService, StackConfig};
+use crate::state::{ClientState, Connection, Inner, Shared};
+use crate::{handshake, Dhis2Version, Error, VersionKey};
+use dhis2_layers::version_probe::ProbeHandle;
+use dhis2_layers::{BoxError, ErrorMapLayer, RequestBody, ResponseBody};
+
+/// Content type of JSON request bodies.
+const JSON: &str = "application/json";
+/// Content type of `patch_raw`/`patch` bodies (RFC 6902 JSON Patch, what DHIS2 expects).
+pub const JSON_PATCH: &str = "application/json-patch+json";
+
+/// An async DHIS2 client: a tower stack plus lifecycle state, cheap to clone (all clones share the connection
+/// pool, the concurrency limit and the cached server info).
+///
+/// Calls made before [`connect`](Self::connect) fail with [`Error::NotConnected`]; after [`close`](Self::close)
+/// with [`Error::Closed`].
+#[derive(Clone)]
+pub struct Dhis2Client {
+    shared: Arc<Shared>,
+}
+
+impl fmt::Debug for Dhis2Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.shared.read();
+        f.debug_struct("Dhis2Client")
+            .field("state", &inner.state)
+            .field(
+                "base_url",
+                &inner.conn.as_ref().map(|c| c.base_url.as_str().to_owned()),
+            )
+            .field(
+                "version",
+                &inner.conn.as_ref().and_then(|c| c.version.clone()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses and normalises a configured base URL (http or https, with a host; no query; no trailing `/`).
+pub(crate) fn parse_base_url(raw: &str) -> Result<Url, Error> {
+    let mut url = Url::parse(raw.trim())
+        .map_err(|e| Error::Config(format!("base URL {raw:?} is not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(Error::Config(format!(
+            "base URL {raw:?} must be an http or https URL with a host"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Config(
+            "base URL must not embed credentials: use ClientBuilder::auth".into(),
+        ));
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(if path.is_empty() { "/" } else { &path });
+    Ok(url)
+}
+
+fn to_uri(url: &Url) -> Result<Uri, Error> {
+    url.as_str()
+        .parse::<Uri>()
+        .map_err(|e| Error::Config(format!("URL {url} is not a valid request URI: {e}")))
+}
+
+/// The base URL as a URI whose path is the prefix (for the BaseUrl layer) and its bare origin (for auth).
+fn base_and_origin(base: &Url) -> Result<(Uri, Uri), Error> {
+    let origin = Url::parse(&base.origin().ascii_serialization())
+        .map_err(|e| Error::Config(format!("base URL {base} has no usable origin: {e}")))?;
+    Ok((to_uri(base)?, to_uri(&origin)?))
+}
+
+/// Builds the absolute URL of `path` (relative to the base URL, or an absolute URL under it) plus `params`.
+pub(crate) fn build_url(base: &Url, path: &str, params: &[(&str, &str)]) -> Result<Url, Error> {
+    let prefix = base.path().trim_end_matches('/');
+    let mut url = if path.starts_with("http://") || path.starts_with("https://") {
+        let url = Url::parse(path)
+            .map_err(|e| Error::Config(format!("{path:?} is not a valid URL: {e}")))?;
+        if !handshake::same_origin(&url, base) || !url.path().starts_with(prefix) {
+            return Err(Error::Config(format!(
+                "{path} is not under the client's base URL {base}"
+            )));
+        }
+        url
+    } else {
+        let rel = path.trim_start_matches('/');
+        let (p, q) = match rel.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (rel, None),
+        };
+        let mut url = base.clone();
+        url.set_path(&format!("{prefix}/{p}"));
+        url.set_query(q);
+        url
+    };
+    if !params.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in params {
+            pairs.append_pair(k, v);
+        }
+    }
+    Ok(url)
+}
+
+/// Decodes JSON into `T`, reporting the JSON path of a failure.
+pub(crate) fn decode<T: DeserializeOwned>(
+    method: &Method,
+    path: &str,
+    bytes: &[u8],
+) -> Result<T, Error> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
+        method: method.clone(),
+        path: path.to_owned(),
+        json_path: e.path().to_string(),
+        source: e.into_inner(),
+    })
+}
+
+/// Wraps a non-object JSON root as `{"data": root}`.
+fn into_object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => {
+            let mut map = Map::new();
+            map.insert("data".to_owned(), other);
+            map
+        }
+    }
+}
+
+/// A request body for the escape hatches.
+struct Body<'a> {
+    bytes: Bytes,
+    content_type: &'a str,
+}
+
+fn json_body<B: Serialize + ?Sized>(
+    method: &Method,
+    path: &str,
+    body: &B,
+    content_type: &'static str,
+) -> Result<Body<'static>, Error> {
+    let bytes = serde_json::to_vec(body).map_err(|e| Error::Decode {
+        method: method.clone(),
+        path: path.to_owned(),
+        json_path: ".".into(),
+        source: e,
+    })?;
+    Ok(Body {
+        bytes: bytes.into(),
+        content_type,
+    })
+}
+
+impl Dhis2Client {
+    /// Start building a client for the DHIS2 instance at `base_url` (e.g. `https://play.im.dhis2.org/dev-2-43`).
+    pub fn builder(base_url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(base_url)
+    }
+
+    pub(crate) fn from_builder(builder: ClientBuilder) -> Result<Self, Error> {
+        parse_base_url(&builder.base_url)?;
+        if builder.limits.max_concurrent_requests == 0 && builder.limits.shared.is_none() {
+            return Err(Error::Config(
+                "limits.max_concurrent_requests must be at least 1".into(),
+            ));
+        }
+        // Read the CA bundle now so a bad TLS setting fails at build time, not on first use.
+        builder.tls.client_config()?;
+        let ttl = builder.system_cache_ttl;
+        // One semaphore for the client's whole life, so a re-connect cannot double the limit.
+        let semaphore = match &builder.limits.shared {
+            Some(shared) => shared.semaphore.clone(),
+            None => Arc::new(tokio::sync::Semaphore::new(
+                builder.limits.max_concurrent_requests,
+            )),
+        };
+        Ok(Dhis2Client {
+            shared: Arc::new(Shared {
+                config: builder,
+                user_service: None,
+                inner: RwLock::new(Inner {
+                    state: ClientState::Unconnected,
+                    conn: None,
+                }),
+                connect_lock: tokio::sync::Mutex::new(()),
+                info: tokio::sync::Mutex::new(None),
+                info_ttl: ttl,
+                semaphore: semaphore.clone(),
+            }),
+        })
+    }
+
+    /// Wrap any user-built stack. Relative request URIs are resolved against `base_url`. The client starts
+    /// `Connected` with an unknown version; call [`connect`](Self::connect) to probe `/api/system/info` through
+    /// the service.
+    pub fn from_service<S>(svc: S, base_url: &str) -> Result<Self, Error>
+    where
+        S: Service<Request<RequestBody>, Response = Response<ResponseBody>>
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Error: Into<BoxError>,
+        S::Future: Send + 'static,
+    {
+        let base = parse_base_url(base_url)?;
+        let svc = BoxCloneSyncService::new(svc.map_err(Into::<BoxError>::into));
+        let (base_uri, _) = base_and_origin(&base)?;
+        let svc = stack::with_base(svc, base_uri);
+        let config = ClientBuilder::new(base_url);
+        let ttl = config.system_cache_ttl;
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(1));
+        Ok(Dhis2Client {
+            shared: Arc::new(Shared {
+                config,
+                user_service: Some((svc.clone(), base.clone())),
+                inner: RwLock::new(Inner {
+                    state: ClientState::Connected,
+                    conn: Some(Arc::new(Connection {
+                        svc,
+                        base_url: base,
+                        version: None,
+                        probe: None,
+                    })),
+                }),
+                connect_lock: tokio::sync::Mutex::new(()),
+                info: tokio::sync::Mutex::new(None),
+                info_ttl: ttl,
+                semaphore: semaphore.clone(),
+            }),
+        })
+    }
+
+    /// The lifecycle state.
+    pub fn state(&self) -> ClientState {
+        self.shared.read().state
+    }
+
+    /// Connect: build the pool, resolve the canonical base URL (without credentials), then GET
+    /// `/api/system/info` and select the version key. Safe to call again (it refreshes the version info); a
+    /// failed first connect leaves the client `Unconnected` with nothing open, a failed re-connect keeps the
+    /// previous connection.
+    pub async fn connect(&self) -> Result<(), Error> {
+        let _guard = self.shared.connect_lock.lock().await;
+        let previous = {
+            let mut inner = self.shared.write();
+            if inner.state == ClientState::Closed {
+                return Err(Error::Closed);
+            }
+            std::mem::replace(&mut inner.state, ClientState::Connecting)
+        };
+        let result = self.establish().await;
+        let mut inner = self.shared.write();
+        if inner.state == ClientState::Closed {
+            // close() ran while we were connecting: drop what we built.
+            return Err(Error::Closed);
+        }
+        match result {
+            Ok((conn, info)) => {
+                inner.state = ClientState::Connected;
+                inner.conn = Some(Arc::new(conn));
+                drop(inner);
+                if let Some(info) = info {
+                    self.prime_info(info);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                inner.state = previous;
+                Err(e)
+            }
+        }
+    }
+
+    fn prime_info(&self, info: Arc<SystemInfo>) {
+        if self.shared.info_ttl.is_some() {
+            if let Ok(mut slot) = self.shared.info.try_lock() {
+                *slot = Some((tokio::time::Instant::now(), info));
+            }
+        }
+    }
+
+    /// Builds the stack and runs the handshake; nothing is stored until it all succeeded.
+    async fn establish(&self) -> Result<(Connection, Option<Arc<SystemInfo>>), Error> {
+        let cfg = &self.shared.config;
+        let (svc, base_url) = match &self.shared.user_service {
+            Some((svc, base)) => (svc.clone(), base.clone()),
+            None => {
+                let configured = parse_base_url(&cfg.base_url)?;
+                let http = stack::http_client(
+                    &cfg.tls,
+                    cfg.connect_timeout,
+                    cfg.limits.max_idle_per_host,
+                    cfg.limits.pool_idle_timeout,
+                )?;
+                let base = if cfg.skip_version_probe {
+                    configured
+                } else {
+                    handshake::canonical_base_url(&http, &configured).await?
+                };
+                let (base_uri, origin) = base_and_origin(&base)?;
+                let semaphore = self.shared.semaphore.clone();
+                let svc = stack::assemble(StackConfig {
+                    http,
+                    base: base_uri,
+                    origin,
+                    auth: cfg.auth.clone(),
+                    retry: cfg.retry_policy.clone(),
+                    semaphore,
+                    timeout: cfg.timeout,
+                    layers: cfg.layers.clone(),
+                });
+                (svc, base)
+            }
+        };
+        if cfg.skip_version_probe {
+            return Ok((
+                Connection {
+                    svc,
+                    base_url,
+                    version: None,
+                    probe: None,
+                },
+                None,
+            ));
+        }
+        let (info, raw_info) = fetch_system_info(&svc, &base_url).await?;
+        let raw = info
+            .version
+            .value()
+            .cloned()
+            .ok_or_else(|| Error::UnsupportedVersion {
+                version: String::new(),
+                reason: "/api/system/info has no `version` field".into(),
+            })?;
+        let version: Dhis2Version =
+            raw.parse()
+                .map_err(|e: dhis2_layers::VersionError| Error::UnsupportedVersion {
+                    version: raw.clone(),
+                    reason: e.to_string(),
+                })?;
+        let key = handshake::select_key(
+            &version,
+            cfg.version_pin.as_ref(),
+            cfg.allow_version_fallback,
+            cfg.allow_version_mismatch,
+        )?;
+        tracing::debug!(base_url = %base_url, version = %raw, key = %key, "connected to DHIS2");
+        // The probe layer goes on top only now, primed, so it never sends a probe of its own.
+        let (svc, probe) = if self.shared.user_service.is_some() {
+            (svc, None)
+        } else {
+            let handle = ProbeHandle::new();
+            handle
+                .prime(raw_info)
+                .map_err(|e| Error::UnsupportedVersion {
+                    version: raw.clone(),
+                    reason: e.to_string(),
+                })?;
+            (stack::with_probe(svc, handle.clone()), Some(handle))
+        };
+        Ok((
+            Connection {
+                svc,
+                base_url,
+                version: Some((version, key)),
+                probe,
+            },
+            Some(info),
+        ))
+    }
+
+    /// Close the client: every clone then fails with [`Error::Closed`]. Idle pooled connections are dropped once
+    /// in-flight requests finish.
+    pub async fn close(&self) {
+        let conn = {
+            let mut inner = self.shared.write();
+            inner.state = ClientState::Closed;
+            inner.conn.take()
+        };
+        drop(conn);
+        *self.shared.info.lock().await = None;
+    }
+
+    /// The model-set key of the server (`v42`, ...). Fails before connect and with `skip_version_probe`.
+    pub fn version_key(&self) -> Result<VersionKey, Error> {
+        let conn = self.shared.connection()?;
+        conn.version
+            .as_ref()
+            .map(|(_, k)| *k)
+            .ok_or(Error::VersionUnknown)
+    }
+
+    /// The server's version as parsed from `/api/system/info`.
+    pub fn version(&self) -> Result<Dhis2Version, Error> {
+        let conn = self.shared.connection()?;
+        conn.version
+            .as_ref()
+            .map(|(v, _)| v.clone())
+            .ok_or(Error::VersionUnknown)
+    }
+
+    /// The server's version string as displayed (`2.42.6`, `2.44-SNAPSHOT`, ...).
+    pub fn raw_version(&self) -> Result<String, Error> {
+        self.version().map(|v| v.to_string())
+    }
+
+    /// The base URL in use: the canonical one once connected, the configured one before.
+    pub fn base_url(&self) -> String {
+        match self.shared.connection() {
+            Ok(conn) => conn.base_url.as_str().trim_end_matches('/').to_owned(),
+            Err(_) => self.shared.config.base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    /// Builds the request synchronously, so the returned futures borrow nothing from the caller (they are
+    /// `Send` without higher-ranked lifetime trouble when used inside streams).
+    fn prepare(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<Body<'_>>,
+        headers: &[(&str, &str)],
+    ) -> Result<Prepared, Error> {
+        let conn = self.shared.connection()?;
+        let url = build_url(&conn.base_url, path, params)?;
+        let req_path = url.path().to_owned();
+        let mut builder = Request::builder().method(method.clone()).uri(to_uri(&url)?);
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| Error::Config(format!("invalid header name {name:?}: {e}")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|e| Error::Config(format!("invalid value for header {name}: {e}")))?;
+            builder = builder.header(name, value);
+        }
+        let body = match body {
+            Some(b) => {
+                builder = builder.header(CONTENT_TYPE, b.content_type);
+                RequestBody::full(b.bytes)
+            }
+            None => RequestBody::empty(),
+        };
+        let req = builder
+            .body(body)
+            .map_err(|e| Error::Config(format!("cannot build request {method} {req_path}: {e}")))?;
+        let cfg = &self.shared.config;
+        // Body failures (reset or stall after the headers) are below the retry layer's reach: the typed and
+        // raw helpers resend idempotent requests themselves, within the same attempt budget.
+        let body_retry = cfg
+            .retry_policy
+            .as_ref()
+            .filter(|p| p.max_attempts > 1 && (p.retry_non_idempotent || is_idempotent(&method)))
+            .cloned();
+        Ok(Prepared {
+            svc: conn.svc.clone(),
+            req,
+            method,
+            path: req_path,
+            opts: CallOptions {
+                idle: cfg.timeout,
+                max_body: cfg.max_response_size,
+                deadline: cfg.deadline,
+                body_retry,
+            },
+        })
+    }
+
+    /// GET `path` as a JSON object (a non-object root is wrapped as `{"data": ...}`). `params` may repeat keys.
+    pub fn get_raw(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+    ) -> impl Future<Output = Result<Map<String, Value>, Error>> + Send + 'static {
+        let prepared = self.prepare(Method::GET, path, params, None, &[]);
+        async move { prepared?.raw().await }
+    }
+
+    /// POST a JSON body; returns the JSON answer (`{}` for an empty one).
+    pub fn post_raw<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        params: &[(&str, &str)],
+    ) -> impl Future<Output = Result<Map<String, Value>, Error>> + Send + 'static {
+        let prepared = json_body(&Method::POST, path, body, JSON)
+            .and_then(|b| self.prepare(Method::POST, path, params, Some(b), &[]));
+        async move { prepared?.raw().await }
+    }
+
+    /// PUT a JSON body; returns the JSON answer (`{}` for an empty one).
+    pub fn put_raw<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        params: &[(&str, &str)],
+    ) -> impl Future<Output = Result<Map<String, Value>, Error>> + Send + 'static {
+        let prepared = json_body(&Method::PUT, path, body, JSON)
+            .and_then(|b| self.prepare(Method::PUT, path, params, Some(b), &[]));
+        async move { prepared?.raw().await }
+    }
+
+    /// PATCH with a JSON Patch body (`application/json-patch+json`).
+    pub fn patch_raw<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        params: &[(&str, &str)],
+    ) -> impl Future<Output = Result<Map<String, Value>, Error>> + Send + 'static {
+        self.patch_raw_as(path, body, params, JSON_PATCH)
+    }
+
+    /// PATCH with an explicit content type (e.g. `application/json` for the 2.39/2.40 partial update).
+    pub fn patch_raw_as<B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        params: &[(&str, &str)],
+        content_type: &'static str,
+    ) -> impl Future<Output = Result<Map<String, Value>, Error>> + Send + 'static {
+        let prepared = json_body(&Method::PATCH, path, body, content_type)
+            .and_then(|b| self.prepare(Method::PATCH, path, params, Some(b), &[]));
+        async move { prepared?.raw().await }
+    }
+
+    /// DELETE; returns the JSON answer (DHIS2 sends an ObjectReport; `{}` for an empty one).
+    pub fn delete_raw(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+    ) -> impl Future<Output = Result<Map<String, Value>, Error>> + Send + 'static {
+        let prepared = self.prepare(Method::DELETE, path, params, None, &[]);
+        async move { prepared?.raw().await }
+    }
+
+    /// GET and decode into `T` ([`Error::Decode`] names the JSON path that failed).
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+    ) -> impl Future<Output = Result<T, Error>> + Send {
+        let prepared = self.prepare(Method::GET, path, params, None, &[]);
+        async move { prepared?.typed().await }
+    }
+
+    /// POST a JSON body and decode the answer into `T`.
+    pub fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        params: &[(&str, &str)],
+    ) -> impl Future<Output = Result<T, Error>> + Send {
+        let prepared = json_body(&Method::POST, path, body, JSON)
+            .and_then(|b| self.prepare(Method::POST, path, params, Some(b), &[]));
+        async move { prepared?.typed().await }
+    }
+
+    /// PUT a JSON body and decode the answer into `T`.
+    pub fn put<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        params: &[(&str, &str)],
+    ) -> impl Future<Output = Result<T, Error>> + Send {
+        let prepared = json_body(&Method::PUT, path, body, JSON)
+            .and_then(|b| self.prepare(Method::PUT, path, params, Some(b), &[]));
+        async move { prepared?.typed().await }
+    }
+
+    /// PATCH with a JSON Patch body and decode the answer into `T`.
+    pub fn patch<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+        params: &[(&str, &str)],
+    ) -> impl Future<Output = Result<T, Error>> + Send {
+        let prepared = json_body(&Method::PATCH, path, body, JSON_PATCH)
+            .and_then(|b| self.prepare(Method::PATCH, path, params, Some(b), &[]));
+        async move { prepared?.typed().await }
+    }
+
+    /// DELETE and decode the answer into `T`.
+    pub fn delete<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+    ) -> impl Future<Output = Result<T, Error>> + Send {
+        let prepared = self.prepare(Method::DELETE, path, params, None, &[]);
+        async move { prepared?.typed().await }
+    }
+
+    /// GET `path` and return the raw response: 4xx/5xx are not errors here. Auth, retry, the concurrency limit
+    /// and tracing still apply. `headers` are added to the request (e.g. `("accept", "text/csv")`).
+    pub fn get_response(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> impl Future<Output = Result<Response<ResponseBody>, Error>> + Send + 'static {
+        let prepared = self.prepare(Method::GET, path, params, None, headers);
+        async move { prepared?.send().await.map(|(resp, _, _)| resp) }
+    }
+
+    /// Send `method` to `path` and copy the response body into `sink` frame by frame (never buffering it whole);
+    /// returns the number of bytes written. A non-2xx answer is mapped to an error and nothing is written.
+    /// The future is `Send` when `W` is.
+    pub fn stream<'w, W>(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        sink: &'w mut W,
+    ) -> impl Future<Output = Result<u64, Error>> + 'w
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let prepared = self.prepare(method, path, params, None, &[]);
+        async move {
+            let (resp, method, req_path) = prepared?.send().await?;
+            if !resp.status().is_success() {
+                return Err(map_response(resp, &method, &req_path)
+                    .await
+                    .err()
+                    .unwrap_or(Error::EmptyRead {
+                        method,
+                        path: req_path,
+                    }));
+            }
+            let mut body = resp.into_body();
+            let mut written: u64 = 0;
+            while let Some(frame) = body.frame().await {
+                let frame = frame.map_err(|e| Error::from_stack(e, &method, &req_path))?;
+                if let Ok(data) = frame.into_data() {
+                    sink.write_all(&data).await?;
+                    written += data.len() as u64;
+                }
+            }
+            sink.flush().await?;
+            Ok(written)
+        }
+    }
+}
+
+/// A request built and bound to a connection, ready to send.
+struct Prepared {
+    svc: BoxService,
+    req: Request<RequestBody>,
+    method: Method,
+    path: String,
+    opts: CallOptions,
+}
+
+/// Per-call reliability settings taken from the builder.
+#[derive(Clone)]
+struct CallOptions {
+    /// Longest wait for the next piece of a response body.
+    idle: std::time::Duration,
+    /// `max_response_size`.
+    max_body: Option<usize>,
+    /// Overall deadline of a typed/raw call.
+    deadline: Option<std::time::Duration>,
+    /// The retry policy, when a body failure of this request may be retried.
+    body_retry: Option<crate::RetryPolicy>,
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+impl Prepared {
+    /// Sends below ErrorMap (statuses come back as facts).
+    async fn send(self) -> Result<(Response<ResponseBody>, Method, String), Error> {
+        let Prepared {
+            svc,
+            req,
+            method,
+            path,
+            opts,
+        } = self;
+        match svc.oneshot(req).await {
+            Ok(resp) => Ok((resp.map(|b| idle_timeout(b, opts.idle)), method, path)),
+            Err(e) => Err(Error::from_stack(e, &method, &path)),
+        }
+    }
+
+    /// Sends through ErrorMap: the body of a success, within the overall deadline if one is set.
+    async fn bytes(self) -> Result<(Bytes, Method, String), Error> {
+        match self.opts.deadline {
+            Some(deadline) => {
+                let (method, path) = (self.method.clone(), self.path.clone());
+                tokio::time::timeout(deadline, self.bytes_retrying())
+                    .await
+                    .unwrap_or(Err(Error::Timeout { method, path }))
+            }
+            None => self.bytes_retrying().await,
+        }
+    }
+
+    /// Like [`bytes`](Self::bytes), resending an idempotent request whose body failed to arrive.
+    async fn bytes_retrying(self) -> Result<(Bytes, Method, String), Error> {
+        let mut current = self;
+        let mut attempt: u32 = 1;
+        loop {
+            let policy = current.opts.body_retry.clone();
+            let max_body = current.opts.max_body;
+            let next = match &policy {
+                Some(p) if attempt < p.max_attempts => current.try_clone(),
+                _ => None,
+            };
+            let (resp, method, path) = current.send().await?;
+            match map_response_limited(resp, &method, &path, max_body).await {
+                Ok(bytes) => return Ok((bytes, method, path)),
+                Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
+                    let (Some(next), Some(policy)) = (next, policy) else {
+                        return Err(e);
+                    };
+                    tracing::debug!(%method, path, attempt, error = %e, "response body failed; resending");
+                    tokio::time::sleep(policy.backoff(attempt)).await;
+                    current = next;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn try_clone(&self) -> Option<Prepared> {
+        Some(Prepared {
+            svc: self.svc.clone(),
+            req: dhis2_layers::body::try_clone_request(&self.req)?,
+            method: self.method.clone(),
+            path: self.path.clone(),
+            opts: self.opts.clone(),
+        })
+    }
+
+    async fn raw(self) -> Result<Map<String, Value>, Error> {
+        let (bytes, method, path) = self.bytes().await?;
+        decode::<Value>(&method, &path, &bytes).map(into_object)
+    }
+
+    async fn typed<T: DeserializeOwned>(self) -> Result<T, Error> {
+        let (bytes, method, path) = self.bytes().await?;
+        decode(&method, &path, &bytes)
+    }
+}
+
+/// Runs a response through ErrorMap: the body bytes of a success, or the mapped error.
+pub(crate) async fn map_response(
+    resp: Response<ResponseBody>,
+    method: &Method,
+    path: &str,
+) -> Result<Bytes, Error> {
+    map_response_limited(resp, method, path, None).await
+}
+
+/// [`map_response`] with an optional body size limit.
+async fn map_response_limited(
+    resp: Response<ResponseBody>,
+    method: &Method,
+    path: &str,
+    max_body: Option<usize>,
+) -> Result<Bytes, Error> {
+    // ErrorMap needs the request for method and path; replay them against a service that returns `resp`.
+    let req = Request::builder()
+        .method(method.clone())
+        .uri(path)
+        .body(())
+        .map_err(|e| Error::Config(format!("cannot rebuild request {method} {path}: {e}")))?;
+    let mut layer = ErrorMapLayer::new();
+    if let Some(limit) = max_body {
+        layer = layer.max_body_size(limit);
+    }
+    let fut = layer.layer(OnceResponse(Some(resp))).call(req);
+    match fut.await {
+        Ok(r) => Ok(r.into_body()),
+        Err(e) => Err(Error::from(e)),
+    }
+}
+
+/// Wraps a response body so that waiting longer than `idle` for its next frame fails with a timeout instead of
+/// hanging (a server that sends headers and then stalls). The clock starts when the caller waits, not before.
+fn idle_timeout(body: ResponseBody, idle: std::time::Duration) -> ResponseBody {
+    IdleTimeout {
+        body,
+        idle,
+        sleep: None,
+    }
+    .boxed_unsync()
+}
+
+struct IdleTimeout {
+    body: ResponseBody,
+    idle: std::time::Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl http_body::Body for IdleTimeout {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
+            this.sleep = None;
+            return Poll::Ready(frame);
+        }
+        let idle = this.idle;
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no response data for {idle:?}"),
+            ))))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A service that answers one call with a response it already holds (to run ErrorMap on it).
+struct OnceResponse(Option<Response<ResponseBody>>);
+
+impl Service<Request<()>> for OnceResponse {
+    type Response = Response<ResponseBody>;
+    type Error = Error;
+    type Future = std::future::Ready<Result<Response<ResponseBody>, Error>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _req: Request<()>) -> Self::Future {
+        std::future::ready(self.0.take().ok_or(Error::Closed))
+    }
+}
+
+/// GET `/api/system/info` through `svc` and decode it (typed, and as a JSON value for the probe handle).
+pub(crate) async fn fetch_system_info(
+    svc: &BoxService,
+    base: &Url,
+) -> Result<(Arc<SystemInfo>, Value), Error> {
+    let url = build_url(base, "api/system/info", &[])?;
+    let path = url.path().to_owned();
+    let req = Request::get(to_uri(&url)?)
+        .body(RequestBody::empty())
+        .map_err(|e| Error::Config(format!("cannot build request GET {path}: {e}")))?;
+    let resp = svc
+        .clone()
+        .oneshot(req)
+        .await
+        .map_err(|e| Error::from_stack(e, &Method::GET, &path))?;
+    let bytes = map_response(resp, &Method::GET, &path).await?;
+    let info = decode::<SystemInfo>(&Method::GET, &path, &bytes)?;
+    let value = decode::<Value>(&Method::GET, &path, &bytes)?;
+    Ok((Arc::new(info), value))
+}
+
+impl Service<Request<RequestBody>> for Dhis2Client {
+    type Response = Response<ResponseBody>;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResponseBody>, Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        // Readiness (the concurrency limit) is awaited inside the call, on a clone of the stack.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
+        let conn = self.shared.connection();
+        Box::pin(async move {
+            let conn = conn?;
+            let method = req.method().clone();
+            let path = req.uri().path().to_owned();
+            conn.svc
+                .clone()
+                .oneshot(req)
+                .await
+                .map_err(|e| Error::from_stack(e, &method, &path))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let base = parse_base_url("https://h.example/dhis/").unwrap();
+        assert_eq!(base.as_str(), "https://h.example/dhis");
+        let u = build_url(
+            &base,
+            "/api/dataElements",
+            &[("filter", "a:eq:1"), ("filter", "b:eq:2")],
+        )
+        .unwrap();
+        assert_eq!(
+            u.as_str(),
+            "https://h.example/dhis/api/dataElements?filter=a%3Aeq%3A1&filter=b%3Aeq%3A2"
+        );
+        let u = build_url(&base, "api/me?fields=id", &[("x", "y z")]).unwrap();
+        assert_eq!(u.as_str(), "https://h.example/dhis/api/me?fields=id&x=y+z");
+        assert!(build_url(&base, "https://evil.example/dhis/api/me", &[]).is_err());
+        assert!(build_url(&base, "https://h.example/dhis/api/x?page=2", &[]).is_ok());
+        assert!(parse_base_url("ftp://h").is_err());
+        assert!(parse_base_url("https://u:p@h").is_err());
+        let root = parse_base_url("http://127.0.0.1:8080").unwrap();
+        assert_eq!(
+            build_url(&root, "api/system/info", &[]).unwrap().as_str(),
+            "http://127.0.0.1:8080/api/system/info"
+        );
+    }
+
+    #[test]
+    fn wraps_non_objects() {
+        assert_eq!(
+            into_object(serde_json::json!([1, 2]))["data"],
+            serde_json::json!([1, 2])
+        );
+        assert_eq!(into_object(serde_json::json!({"a": 1}))["a"], 1);
+    }
+}

@@ -1,0 +1,124 @@
+//! The analytics grid (`GET /api/analytics`): `headers`, `rows`, `metaData`, `height`, `width`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::Field;
+
+/// One column of an analytics grid.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GridHeader {
+    /// Column key: `dx`, `pe`, `ou`, `value`, ...
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub name: Field<String>,
+    /// Display name: `Data`, `Period`, `Organisation unit`, `Value`.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub column: Field<String>,
+    /// Value type such as `TEXT` or `NUMBER`.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub value_type: Field<String>,
+    /// Java type name such as `java.lang.Double`.
+    #[serde(default, skip_serializing_if = "Field::is_absent", rename = "type")]
+    pub java_type: Field<String>,
+    /// Whether the column is hidden.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub hidden: Field<bool>,
+    /// Whether the column holds dimension items (`true`) rather than values.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub meta: Field<bool>,
+    /// Other keys, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An analytics response.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalyticsResponse {
+    /// Columns.
+    #[serde(default)]
+    pub headers: Vec<GridHeader>,
+    /// `metaData`: `items` (id -> `{"name": ..}`) and `dimensions` (dimension -> item ids); absent with
+    /// `skipMeta=true`.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub meta_data: Field<Value>,
+    /// Rows of cells; DHIS2 writes every cell as a string.
+    #[serde(default)]
+    pub rows: Vec<Vec<Value>>,
+    /// Number of rows.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub height: Field<u64>,
+    /// Number of columns.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub width: Field<u64>,
+    /// Number of headers.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub header_width: Field<u64>,
+    /// Other keys, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl AnalyticsResponse {
+    /// Position of the column named `name` (`dx`, `pe`, `ou`, `value`).
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.headers
+            .iter()
+            .position(|h| h.name.as_str() == Some(name))
+    }
+
+    /// The cell of `row` in the column `name`, as text.
+    pub fn cell<'a>(&self, row: &'a [Value], name: &str) -> Option<&'a str> {
+        row.get(self.column_index(name)?)?.as_str()
+    }
+
+    /// The `value` column of `row` parsed as a number.
+    pub fn value_of(&self, row: &[Value]) -> Option<f64> {
+        let cell = row.get(self.column_index("value")?)?;
+        cell.as_f64().or_else(|| cell.as_str()?.parse().ok())
+    }
+
+    /// The display name `metaData.items` gives an id (a UID, period or dimension key).
+    pub fn item_name(&self, id: &str) -> Option<&str> {
+        self.meta_data
+            .value()?
+            .get("items")?
+            .get(id)?
+            .get("name")?
+            .as_str()
+    }
+
+    /// The item ids `metaData.dimensions` lists for a dimension, in order.
+    pub fn dimension_items(&self, dimension: &str) -> Vec<&str> {
+        self.meta_data
+            .value()
+            .and_then(|m| m.get("dimensions")?.get(dimension)?.as_array())
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_a_grid() {
+        let raw = json!({
+            "headers": [{"name": "dx", "column": "Data", "valueType": "TEXT", "type": "java.lang.String",
+                         "hidden": false, "meta": true},
+                        {"name": "value", "column": "Value", "valueType": "NUMBER", "type": "java.lang.Double",
+                         "hidden": false, "meta": false}],
+            "metaData": {"items": {"a": {"name": "ANC 1"}}, "dimensions": {"dx": ["a"]}},
+            "rows": [["a", "12.5"]], "height": 1, "width": 2, "headerWidth": 2, "rowContext": {}
+        });
+        let grid: AnalyticsResponse = serde_json::from_value(raw.clone()).unwrap();
+        assert_eq!(grid.value_of(&grid.rows[0]), Some(12.5));
+        assert_eq!(grid.cell(&grid.rows[0], "dx"), Some("a"));
+        assert_eq!(grid.item_name("a"), Some("ANC 1"));
+        assert_eq!(grid.dimension_items("dx"), ["a"]);
+        assert_eq!(serde_json::to_value(&grid).unwrap(), raw);
+    }
+}

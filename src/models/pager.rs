@@ -1,0 +1,48 @@
+//! [`Pager`]: the paging block of collection lists.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::Field;
+
+/// `pager` of a collection list: `{"page", "total", "pageSize", "pageCount", "nextPage"?, "prevPage"?}` (WIRE 4.2).
+///
+/// Tracker lists omit `total` and `pageCount` unless `totalPages=true` (WIRE 4.3).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pager {
+    /// Current page (1-based; clamped by the server into `[1, pageCount]`).
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub page: Field<u64>,
+    /// Number of pages.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub page_count: Field<u64>,
+    /// Total number of matching objects.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub total: Field<u64>,
+    /// Page size.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub page_size: Field<u64>,
+    /// Absolute URL of the next page, when there is one.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub next_page: Field<String>,
+    /// Absolute URL of the previous page, when there is one.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub prev_page: Field<String>,
+    /// Other keys, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Pager {
+    /// `true` when the server says a later page exists (a `nextPage` link, or `page < pageCount`).
+    pub fn has_next(&self) -> bool {
+        if self.next_page.is_value() {
+            return true;
+        }
+        match (self.page.get(), self.page_count.get()) {
+            (Some(page), Some(count)) => page < count,
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! References to other objects: typed [`Ref<T>`], untyped [`IdRef`], and [`UserRef`] with its explicit nulls.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Field, Uid, UidError};
+
+/// A reference to an object of type `T`: `{"id": "..."}` plus whatever other fields the request asked for.
+///
+/// `T` only documents (and type-checks) what the reference points at; the JSON is the same for every `T`.
+#[derive(Serialize, Deserialize)]
+#[serde(bound = "")]
+pub struct Ref<T: ?Sized = ()> {
+    /// The referenced object's id (a UID for most types; period ids and a few others are not UIDs).
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub id: Field<String>,
+    /// Other keys (e.g. `name`, `code`, `displayName` when `fields` asked for them), kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+    #[serde(skip)]
+    _to: PhantomData<fn() -> T>,
+}
+
+/// A reference whose target type is not tracked.
+pub type IdRef = Ref<()>;
+
+impl<T: ?Sized> Ref<T> {
+    /// A reference with just an id.
+    pub fn new(id: impl Into<String>) -> Self {
+        Ref {
+            id: Field::Value(id.into()),
+            extra: Map::new(),
+            _to: PhantomData,
+        }
+    }
+
+    /// The id, if present.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_str()
+    }
+
+    /// The id validated as a [`Uid`]; `None` when absent.
+    pub fn uid(&self) -> Option<Result<Uid, UidError>> {
+        self.id().map(Uid::parse)
+    }
+
+    /// A string-valued extra key such as `name` or `displayName`.
+    pub fn extra_str(&self, key: &str) -> Option<&str> {
+        self.extra.get(key).and_then(Value::as_str)
+    }
+
+    /// Re-types the reference (the JSON is unchanged).
+    pub fn cast<U: ?Sized>(self) -> Ref<U> {
+        Ref {
+            id: self.id,
+            extra: self.extra,
+            _to: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> From<Uid> for Ref<T> {
+    fn from(uid: Uid) -> Self {
+        Ref::new(uid.into_string())
+    }
+}
+
+impl<T: ?Sized> From<&Uid> for Ref<T> {
+    fn from(uid: &Uid) -> Self {
+        Ref::new(uid.as_str())
+    }
+}
+
+impl<T: ?Sized> From<&str> for Ref<T> {
+    fn from(id: &str) -> Self {
+        Ref::new(id)
+    }
+}
+
+// Manual impls: derives would wrongly require `T: Clone` etc.
+impl<T: ?Sized> Clone for Ref<T> {
+    fn clone(&self) -> Self {
+        Ref {
+            id: self.id.clone(),
+            extra: self.extra.clone(),
+            _to: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> PartialEq for Ref<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id && self.extra == other.extra
+    }
+}
+
+impl<T: ?Sized> Default for Ref<T> {
+    fn default() -> Self {
+        Ref {
+            id: Field::Absent,
+            extra: Map::new(),
+            _to: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Ref<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Ref");
+        d.field("id", &self.id);
+        if !self.extra.is_empty() {
+            d.field("extra", &self.extra);
+        }
+        d.finish()
+    }
+}
+
+/// An embedded user reference (`createdBy`, `lastUpdatedBy`, `user`).
+///
+/// DHIS2 writes all five keys with explicit `null`s (WIRE 1.1), e.g.
+/// `{"id": "GOLswS44mh8", "code": null, "name": "Tom Wakiki", "displayName": "Tom Wakiki", "username": "system"}`;
+/// [`Field`] keeps those nulls. Tracker objects use `uid` instead of `id`; it lands in `extra`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRef {
+    /// User UID.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub id: Field<String>,
+    /// User code.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub code: Field<String>,
+    /// Full name.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub name: Field<String>,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub display_name: Field<String>,
+    /// Login name.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub username: Field<String>,
+    /// Other keys, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl UserRef {
+    /// The user's id (`id`, or `uid` as tracker objects write it).
+    pub fn id(&self) -> Option<&str> {
+        self.id
+            .as_str()
+            .or_else(|| self.extra.get("uid").and_then(Value::as_str))
+    }
+}

@@ -1,0 +1,154 @@
+//! Lifecycle: build, connect, reconnect, close, failed connect, skip_version_probe.
+
+mod support;
+
+use dhis2::{BasicAuth, ClientState, Dhis2Client, Error, VersionKey};
+use serde_json::json;
+use support::{dhis2_like, Reply};
+
+async fn server() -> support::TestServer {
+    dhis2_like("2.42.6", |r| async move {
+        match r.path() {
+            "/api/thing" => Reply::json(200, json!({"ok": true, "q": r.query()})),
+            _ => Reply::json(404, json!({"httpStatus": "Not Found", "httpStatusCode": 404, "status": "ERROR", "message": "nope"})),
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn build_is_unconnected_and_calls_fail() {
+    let srv = server().await;
+    let client = Dhis2Client::builder(&srv.url).build().unwrap();
+    assert_eq!(client.state(), ClientState::Unconnected);
+    assert!(matches!(
+        client.get_raw("api/thing", &[]).await,
+        Err(Error::NotConnected)
+    ));
+    assert!(matches!(client.version_key(), Err(Error::NotConnected)));
+    assert!(srv.requests().is_empty(), "build() must do no I/O");
+}
+
+#[tokio::test]
+async fn connect_probe_call_reconnect_close() {
+    let srv = server().await;
+    let client = Dhis2Client::builder(&srv.url)
+        .auth(BasicAuth::new("admin", "district"))
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(client.state(), ClientState::Connected);
+    assert_eq!(client.version_key().unwrap(), VersionKey::V42);
+    assert_eq!(client.raw_version().unwrap(), "2.42.6");
+    assert_eq!(srv.count("/api/system/info"), 1);
+
+    // info() is primed by connect: no second request.
+    let info = client.system().info().await.unwrap();
+    assert_eq!(info.version.value().map(String::as_str), Some("2.42.6"));
+    assert_eq!(srv.count("/api/system/info"), 1);
+
+    let body = client.get_raw("api/thing", &[("a", "1")]).await.unwrap();
+    assert_eq!(body["ok"], true);
+    let req = srv
+        .requests()
+        .into_iter()
+        .find(|r| r.path() == "/api/thing")
+        .unwrap();
+    assert_eq!(req.header("accept"), Some("application/json"));
+    assert_eq!(req.header("x-requested-with"), Some("XMLHttpRequest"));
+    assert!(req.header("user-agent").unwrap().starts_with("dhis2-rs/"));
+    assert_eq!(
+        req.header("authorization"),
+        Some("Basic YWRtaW46ZGlzdHJpY3Q=")
+    );
+
+    // A clone shares the state.
+    let clone = client.clone();
+    clone.connect().await.unwrap();
+    assert_eq!(
+        srv.count("/api/system/info"),
+        2,
+        "connect twice refreshes the info"
+    );
+    assert_eq!(client.state(), ClientState::Connected);
+
+    client.close().await;
+    assert_eq!(clone.state(), ClientState::Closed);
+    assert!(matches!(
+        clone.get_raw("api/thing", &[]).await,
+        Err(Error::Closed)
+    ));
+    assert!(matches!(clone.system().info().await, Err(Error::Closed)));
+    assert!(matches!(clone.connect().await, Err(Error::Closed)));
+}
+
+#[tokio::test]
+async fn failed_connect_leaves_unconnected() {
+    // Bind and drop to get a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Dhis2Client::builder(format!("http://127.0.0.1:{port}"))
+        .build()
+        .unwrap();
+    let err = client.connect().await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(client.state(), ClientState::Unconnected);
+    assert!(matches!(
+        client.get_raw("api/x", &[]).await,
+        Err(Error::NotConnected)
+    ));
+}
+
+#[tokio::test]
+async fn failed_reconnect_keeps_the_connection() {
+    let srv = server().await;
+    let client = Dhis2Client::builder(&srv.url).connect().await.unwrap();
+    drop(srv);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert!(client.connect().await.is_err());
+    assert_eq!(client.state(), ClientState::Connected);
+    assert_eq!(client.version_key().unwrap(), VersionKey::V42);
+}
+
+#[tokio::test]
+async fn skip_version_probe_makes_no_requests() {
+    let srv = server().await;
+    let client = Dhis2Client::builder(&srv.url)
+        .skip_version_probe(true)
+        .connect()
+        .await
+        .unwrap();
+    assert!(srv.requests().is_empty());
+    assert!(matches!(client.version_key(), Err(Error::VersionUnknown)));
+    assert!(matches!(client.raw_version(), Err(Error::VersionUnknown)));
+    let body = client.get_raw("/api/thing", &[]).await.unwrap();
+    assert_eq!(body["ok"], true);
+    let resp = client.get_response("api/missing", &[], &[]).await.unwrap();
+    assert_eq!(resp.status(), 404);
+}
+
+#[tokio::test]
+async fn bad_configuration_fails_at_build() {
+    assert!(matches!(
+        Dhis2Client::builder("not a url").build(),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        Dhis2Client::builder("ftp://x").build(),
+        Err(Error::Config(_))
+    ));
+    let err = Dhis2Client::builder("http://x")
+        .limits(dhis2::Limits::default().max_concurrent_requests(0))
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("max_concurrent_requests"), "{err}");
+}
+
+#[test]
+fn client_is_send_sync_clone_static() {
+    fn check<T: Clone + Send + Sync + 'static>() {}
+    check::<Dhis2Client>();
+}
