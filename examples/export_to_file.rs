@@ -17,7 +17,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args().nth(1).unwrap_or_else(|| {
-        std::env::temp_dir().join("dhis2-data-values.json").to_string_lossy().into_owned()
+        std::env::temp_dir()
+            .join("dhis2-data-values.json")
+            .to_string_lossy()
+            .into_owned()
     });
     let mut _emulator = None;
     let (builder, data_set, org_unit) = if std::env::var_os("DHIS2_URL").is_some() {
@@ -25,10 +28,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let ou = std::env::var("DHIS2_ORG_UNIT").map_err(|_| "set DHIS2_ORG_UNIT")?;
         (Profile::from_env()?.builder(), Some(ds), Some(ou))
     } else {
-        let emulator =
-            dhis2_emulator::Emulator::builder().version("2.42.6").synthetic_data_values(200_000).start().await?;
-        println!("no DHIS2_URL: using the embedded emulator at {}", emulator.url());
-        let builder = Dhis2Client::builder(emulator.url()).auth(BasicAuth::new("admin", "district"));
+        let emulator = dhis2_emulator::Emulator::builder()
+            .version("2.42.6")
+            .synthetic_data_values(200_000)
+            .start()
+            .await?;
+        println!(
+            "no DHIS2_URL: using the embedded emulator at {}",
+            emulator.url()
+        );
+        let builder =
+            Dhis2Client::builder(emulator.url()).auth(BasicAuth::new("admin", "district"));
         _emulator = Some(emulator);
         (builder, None, None)
     };
@@ -37,30 +47,56 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(ds) => ds,
         None => {
             let sets = client
-                .get_raw("api/dataSets", &[("fields", "id"), ("filter", "periodType:eq:Monthly"), ("pageSize", "1")])
+                .get_raw(
+                    "api/dataSets",
+                    &[
+                        ("fields", "id"),
+                        ("filter", "periodType:eq:Monthly"),
+                        ("pageSize", "1"),
+                    ],
+                )
                 .await?;
-            sets["dataSets"][0]["id"].as_str().ok_or("no monthly data set")?.to_owned()
+            sets["dataSets"][0]["id"]
+                .as_str()
+                .ok_or("no monthly data set")?
+                .to_owned()
         }
     };
     let org_unit = match org_unit {
         Some(ou) => ou,
         None => {
-            let roots =
-                client.get_raw("api/organisationUnits", &[("filter", "level:eq:1"), ("fields", "id")]).await?;
-            roots["organisationUnits"][0]["id"].as_str().ok_or("no root org unit")?.to_owned()
+            let roots = client
+                .get_raw(
+                    "api/organisationUnits",
+                    &[("filter", "level:eq:1"), ("fields", "id")],
+                )
+                .await?;
+            roots["organisationUnits"][0]["id"]
+                .as_str()
+                .ok_or("no root org unit")?
+                .to_owned()
         }
     };
     let period = std::env::var("DHIS2_PERIOD").unwrap_or_else(|_| "202401".to_owned());
-    let query = ExportQuery::new().data_set(&data_set).period(&period).org_unit(&org_unit).children(true);
+    let query = ExportQuery::new()
+        .data_set(&data_set)
+        .period(&period)
+        .org_unit(&org_unit)
+        .children(true);
 
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {bytes} written ({bytes_per_sec})")?);
+    bar.set_style(ProgressStyle::with_template(
+        "{spinner} [{elapsed}] {bytes} written ({bytes_per_sec})",
+    )?);
     let progress_bar = bar.clone();
     let progress = Progress::new(move |bytes| progress_bar.set_position(bytes));
 
     let started = Instant::now();
     let mut file = tokio::fs::File::create(&out).await?;
-    let written = client.data_values().export_to_with_progress(&query, &mut file, progress).await?;
+    let written = client
+        .data_values()
+        .export_to_with_progress(&query, &mut file, progress)
+        .await?;
     bar.finish();
     let secs = started.elapsed().as_secs_f64();
     println!(

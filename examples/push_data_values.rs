@@ -21,9 +21,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let builder = if std::env::var_os("DHIS2_URL").is_some() {
         Profile::from_env()?.builder()
     } else {
-        let emulator = dhis2_emulator::Emulator::builder().version("2.42.6").start().await?;
-        println!("no DHIS2_URL: using the embedded emulator at {}", emulator.url());
-        let builder = Dhis2Client::builder(emulator.url()).auth(BasicAuth::new("admin", "district"));
+        let emulator = dhis2_emulator::Emulator::builder()
+            .version("2.42.6")
+            .start()
+            .await?;
+        println!(
+            "no DHIS2_URL: using the embedded emulator at {}",
+            emulator.url()
+        );
+        let builder =
+            Dhis2Client::builder(emulator.url()).auth(BasicAuth::new("admin", "district"));
         _emulator = Some(emulator);
         builder
     };
@@ -40,22 +47,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             ],
         )
         .await?;
-    let ds = sets["dataSets"].get(0).ok_or("the server has no monthly data set")?;
-    let ou = ds["organisationUnits"][0]["id"].as_str().ok_or("the data set has no org unit")?;
+    let ds = sets["dataSets"]
+        .get(0)
+        .ok_or("the server has no monthly data set")?;
+    let ou = ds["organisationUnits"][0]["id"]
+        .as_str()
+        .ok_or("the data set has no org unit")?;
     let values: Vec<DataValue> = ds["dataSetElements"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|e| matches!(e["dataElement"]["valueType"].as_str(), Some("NUMBER" | "INTEGER" | "INTEGER_POSITIVE")))
+        .filter(|e| {
+            matches!(
+                e["dataElement"]["valueType"].as_str(),
+                Some("NUMBER" | "INTEGER" | "INTEGER_POSITIVE")
+            )
+        })
         .filter_map(|e| e["dataElement"]["id"].as_str())
         .enumerate()
         .map(|(i, de)| DataValue::new(de, "202401", ou, (10 + i).to_string()))
         .collect();
-    println!("pushing {} values to data set {} ({})", values.len(), ds["name"], ds["id"]);
+    println!(
+        "pushing {} values to data set {} ({})",
+        values.len(),
+        ds["name"],
+        ds["id"]
+    );
     let set = DataValueSet::new(values).with_data_set(ds["id"].as_str().unwrap_or_default());
 
     // Start the job, then wait for it with a spinner that shows each notification.
-    let job = client.data_values().import_async(&set, &ImportOptions::new()).await?;
+    let job = client
+        .data_values()
+        .import_async(&set, &ImportOptions::new())
+        .await?;
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")?);
     bar.enable_steady_tick(Duration::from_millis(100));
@@ -64,11 +88,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let wait = WaitOptions::new()
         .interval(Duration::from_millis(250))
         .timeout(Duration::from_secs(300))
-        .on_notification(move |n| progress.set_message(n.message.as_str().unwrap_or("").to_owned()));
+        .on_notification(move |n| {
+            progress.set_message(n.message.as_str().unwrap_or("").to_owned())
+        });
     let outcome = client.tasks().wait(&job, wait).await?;
     bar.finish_with_message(format!("job {} finished in {:?}", job, outcome.elapsed));
 
-    let summary: ImportSummary = client.tasks().summary(&job).await?.ok_or("the job left no summary")?;
+    let summary: ImportSummary = client
+        .tasks()
+        .summary(&job)
+        .await?
+        .ok_or("the job left no summary")?;
     let count = summary.import_count.value().cloned().unwrap_or_default();
     println!(
         "status {:?}: imported {}, updated {}, ignored {}, conflicts {}",
@@ -79,7 +109,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         summary.conflicts().len()
     );
     for c in summary.conflicts() {
-        println!("  conflict at {:?}: {}", c.indexes.value(), c.value.as_str().unwrap_or(""));
+        println!(
+            "  conflict at {:?}: {}",
+            c.indexes.value(),
+            c.value.as_str().unwrap_or("")
+        );
     }
     client.close().await;
     Ok(())

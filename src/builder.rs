@@ -118,7 +118,7 @@ impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never print the auth provider: it holds credentials.
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("base_url", &redact_userinfo(&self.base_url))
             .field("auth", &self.auth.as_ref().map(|_| "[configured]"))
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
@@ -134,6 +134,20 @@ impl fmt::Debug for ClientBuilder {
             .field("max_response_size", &self.max_response_size)
             .field("deadline", &self.deadline)
             .finish()
+    }
+}
+
+/// The URL without any embedded password (which `build()` rejects anyway), for `Debug`.
+pub(crate) fn redact_userinfo(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("[redacted]"));
+            u.to_string()
+        }
+        Ok(_) => raw.to_owned(),
+        // An unparsable URL is shown unless it might hold userinfo.
+        Err(_) if raw.contains('@') => "[unparsable URL]".to_owned(),
+        Err(_) => raw.to_owned(),
     }
 }
 

@@ -60,11 +60,13 @@ impl fmt::Debug for Dhis2Client {
 
 /// Parses and normalises a configured base URL (http or https, with a host; no query; no trailing `/`).
 pub(crate) fn parse_base_url(raw: &str) -> Result<Url, Error> {
+    // Never echo an embedded password in an error message.
+    let shown = crate::builder::redact_userinfo(raw);
     let mut url = Url::parse(raw.trim())
-        .map_err(|e| Error::Config(format!("base URL {raw:?} is not a valid URL: {e}")))?;
+        .map_err(|e| Error::Config(format!("base URL {shown:?} is not a valid URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(Error::Config(format!(
-            "base URL {raw:?} must be an http or https URL with a host"
+            "base URL {shown:?} must be an http or https URL with a host"
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -320,7 +322,7 @@ impl Dhis2Client {
                 let base = if cfg.skip_version_probe {
                     configured
                 } else {
-                    handshake::canonical_base_url(&http, &configured).await?
+                    handshake::canonical_base_url(&http, &configured, cfg.timeout).await?
                 };
                 let (base_uri, origin) = base_and_origin(&base)?;
                 let semaphore = self.shared.semaphore.clone();

@@ -9,6 +9,8 @@
 //!    domain matches (see [`registrable_domain`]) and its `/api/system/info` answers with a DHIS2 body (system info
 //!    JSON, or a DHIS2 error envelope with `httpStatusCode`). Otherwise keep the configured URL.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 use http::header::LOCATION;
 use http::{Method, Request, StatusCode};
@@ -34,23 +36,33 @@ const PROBE_BODY_LIMIT: usize = 1 << 20;
 
 /// Resolves the canonical base URL for `configured` (see the module docs). Only the first request's transport
 /// failure is an error (the server is unreachable); anything odd later keeps the configured URL.
+///
+/// Each hop is bounded by `timeout` (the client's per-attempt timeout), so a silent server cannot hang
+/// `connect()`.
 pub(crate) async fn canonical_base_url(
     client: &HttpClient,
     configured: &Url,
+    timeout: Duration,
 ) -> Result<Url, Error> {
     let mut current = configured.clone();
     let mut last_good = configured.clone();
     for hop in 0..=MAX_HOPS {
-        let resp = match send_bare(client, &current, false).await {
-            Ok(r) => r,
-            Err(e) if hop == 0 => {
+        let resp = match tokio::time::timeout(timeout, send_bare(client, &current, false)).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) if hop == 0 => {
                 return Err(Error::Transport {
                     method: Method::GET,
                     path: configured.path().to_owned(),
                     source: e.into(),
                 })
             }
-            Err(_) => break,
+            Err(_) if hop == 0 => {
+                return Err(Error::Timeout {
+                    method: Method::GET,
+                    path: configured.path().to_owned(),
+                })
+            }
+            Ok(Err(_)) | Err(_) => break,
         };
         last_good = current.clone();
         if !resp.status().is_redirection() {
@@ -89,7 +101,8 @@ pub(crate) async fn canonical_base_url(
         (Some(a), Some(b)) if a == b => {}
         _ => return Ok(configured.clone()),
     }
-    if answers_like_dhis2(client, &candidate).await {
+    let answers = tokio::time::timeout(timeout, answers_like_dhis2(client, &candidate)).await;
+    if answers.unwrap_or(false) {
         tracing::info!(from = %configured, to = %candidate, "adopting canonical DHIS2 base URL");
         Ok(candidate)
     } else {

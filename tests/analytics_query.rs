@@ -8,8 +8,17 @@ use dhis2::accessors::progress::Progress;
 use http_body_util::BodyExt;
 
 async fn root(client: &dhis2::Dhis2Client) -> String {
-    let roots = client.get_raw("api/organisationUnits", &[("filter", "level:eq:1"), ("fields", "id")]).await.unwrap();
-    roots["organisationUnits"][0]["id"].as_str().unwrap().to_string()
+    let roots = client
+        .get_raw(
+            "api/organisationUnits",
+            &[("filter", "level:eq:1"), ("fields", "id")],
+        )
+        .await
+        .unwrap();
+    roots["organisationUnits"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -26,7 +35,11 @@ async fn values_agree_with_the_stored_data() {
         .get()
         .await
         .unwrap();
-    let names: Vec<_> = grid.headers.iter().map(|h| h.name.as_str().unwrap()).collect();
+    let names: Vec<_> = grid
+        .headers
+        .iter()
+        .map(|h| h.name.as_str().unwrap())
+        .collect();
     assert_eq!(names, ["dx", "pe", "ou", "value"]);
     assert_eq!(grid.height.get(), Some(grid.rows.len() as u64));
     assert_eq!(grid.dimension_items("pe"), ["202401", "202402"]);
@@ -36,7 +49,13 @@ async fn values_agree_with_the_stored_data() {
     // The January cell is the sum of every January value of that element below the root.
     let export = client
         .data_values()
-        .export(&ExportQuery::new().data_set(&t.data_set).period("202401").org_unit(&root).children(true))
+        .export(
+            &ExportQuery::new()
+                .data_set(&t.data_set)
+                .period("202401")
+                .org_unit(&root)
+                .children(true),
+        )
         .await
         .unwrap();
     let expected: f64 = export
@@ -45,13 +64,27 @@ async fn values_agree_with_the_stored_data() {
         .filter(|v| v.data_element.as_str() == Some(t.data_element.as_str()))
         .filter_map(|v| v.value.as_str()?.parse::<f64>().ok())
         .sum();
-    let january = grid.rows.iter().find(|r| grid.cell(r, "pe") == Some("202401")).expect("a January row");
+    let january = grid
+        .rows
+        .iter()
+        .find(|r| grid.cell(r, "pe") == Some("202401"))
+        .expect("a January row");
     let got = grid.value_of(january).unwrap();
-    assert!((got - expected).abs() < 0.06, "analytics {got} vs data {expected}");
+    assert!(
+        (got - expected).abs() < 0.06,
+        "analytics {got} vs data {expected}"
+    );
 
     // A period filter aggregates both months into one row without a period column.
-    let filtered =
-        client.analytics().query().dx([t.data_element.clone()]).ou([root]).filter("pe", ["202401", "202402"]).get().await.unwrap();
+    let filtered = client
+        .analytics()
+        .query()
+        .dx([t.data_element.clone()])
+        .ou([root])
+        .filter("pe", ["202401", "202402"])
+        .get()
+        .await
+        .unwrap();
     assert_eq!(filtered.rows.len(), 1);
     assert!(filtered.column_index("pe").is_none());
     let total: f64 = grid.rows.iter().filter_map(|r| grid.value_of(r)).sum();
@@ -62,13 +95,33 @@ async fn values_agree_with_the_stored_data() {
 async fn streamed_answer_matches_the_buffered_one() {
     let (_emu, client) = data_support::start("2.43.2").await;
     let t = data_support::target_with_data(&client).await;
-    let query = client.analytics().query().dx([t.data_element.clone(), t.second_element.clone()]).pe(["2024"]).ou(["LEVEL-2"]).skip_meta(true);
+    let query = client
+        .analytics()
+        .query()
+        .dx([t.data_element.clone(), t.second_element.clone()])
+        .pe(["2024"])
+        .ou(["LEVEL-2"])
+        .skip_meta(true);
     let mut streamed = Vec::new();
-    let n = query.stream_to(&mut streamed, Progress::none()).await.unwrap();
+    let n = query
+        .stream_to(&mut streamed, Progress::none())
+        .await
+        .unwrap();
     assert_eq!(n as usize, streamed.len());
     let params = query.params();
-    let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let buffered = client.get_response("api/analytics", &params, &[]).await.unwrap().into_body().collect().await.unwrap().to_bytes();
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let buffered = client
+        .get_response("api/analytics", &params, &[])
+        .await
+        .unwrap()
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes();
     assert_eq!(streamed, buffered.to_vec());
     let grid: dhis2::models::AnalyticsResponse = serde_json::from_slice(&streamed).unwrap();
     assert!(grid.meta_data.is_absent(), "skipMeta leaves metaData out");
@@ -78,7 +131,17 @@ async fn streamed_answer_matches_the_buffered_one() {
 #[tokio::test]
 async fn a_query_without_data_items_is_a_409() {
     let (_emu, client) = data_support::start("2.42.6").await;
-    let err = client.analytics().query().pe(["LAST_12_MONTHS"]).ou(["USER_ORGUNIT"]).get().await.unwrap_err();
+    let err = client
+        .analytics()
+        .query()
+        .pe(["LAST_12_MONTHS"])
+        .ou(["USER_ORGUNIT"])
+        .get()
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(409), "{err}");
-    assert_eq!(err.web_message().and_then(|m| m.error_code.as_str()), Some("E7102"));
+    assert_eq!(
+        err.web_message().and_then(|m| m.error_code.as_str()),
+        Some("E7102")
+    );
 }

@@ -152,3 +152,47 @@ fn client_is_send_sync_clone_static() {
     fn check<T: Clone + Send + Sync + 'static>() {}
     check::<Dhis2Client>();
 }
+
+#[tokio::test]
+async fn state_is_connecting_while_the_handshake_runs() {
+    let srv = support::serve(|r| async move {
+        if r.path() == "/api/system/info" {
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            Reply::json(200, support::system_info("2.43.2"))
+        } else {
+            Reply::empty(404)
+        }
+    })
+    .await;
+    let client = Dhis2Client::builder(&srv.url).build().unwrap();
+    let c2 = client.clone();
+    let task = tokio::spawn(async move { c2.connect().await });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert_eq!(client.state(), ClientState::Connecting);
+    // Calls during the first connect still fail cleanly.
+    assert!(matches!(
+        client.get_raw("api/x", &[]).await,
+        Err(Error::NotConnected)
+    ));
+    task.await.unwrap().unwrap();
+    assert_eq!(client.state(), ClientState::Connected);
+    assert_eq!(client.version_key().unwrap(), VersionKey::V43);
+}
+
+#[tokio::test]
+async fn a_silent_server_cannot_hang_connect() {
+    let srv = support::serve(|_r| async move {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        Reply::empty(200)
+    })
+    .await;
+    let client = Dhis2Client::builder(&srv.url)
+        .timeout(std::time::Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = client.connect().await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(client.state(), ClientState::Unconnected);
+}

@@ -183,3 +183,11 @@ async fn credentials_never_go_to_another_origin() {
         .iter()
         .any(|r| r.header("authorization").is_some()));
 }
+
+#[test]
+fn builder_debug_redacts_a_password_in_the_url() {
+    let b = Dhis2Client::builder(format!("https://admin:{PASSWORD}@x.example"));
+    let text = format!("{b:?}");
+    assert!(!text.contains(PASSWORD), "{text}");
+    assert!(matches!(b.build(), Err(dhis2::Error::Config(_))));
+}

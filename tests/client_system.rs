@@ -121,3 +121,25 @@ async fn me_settings_and_default_combo() {
     let combo = c.system().default_category_combo().await.unwrap().unwrap();
     assert_eq!(combo["id"], "bjDvmb4bfuf");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_callers_on_an_expired_cache_share_one_request() {
+    let (srv, infos) = server(Duration::from_millis(50)).await;
+    let c = Dhis2Client::builder(&srv.url)
+        .system_cache_ttl(Some(Duration::from_millis(300)))
+        .connect()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(350)).await; // the primed entry has expired
+    let before = infos.load(Ordering::SeqCst);
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.system().info().await.unwrap() })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(infos.load(Ordering::SeqCst), before + 1);
+}

@@ -13,10 +13,16 @@ use http_body_util::BodyExt;
 
 async fn root_org_unit(client: &Dhis2Client) -> String {
     let roots = client
-        .get_raw("api/organisationUnits", &[("filter", "level:eq:1"), ("fields", "id")])
+        .get_raw(
+            "api/organisationUnits",
+            &[("filter", "level:eq:1"), ("fields", "id")],
+        )
         .await
         .unwrap();
-    roots["organisationUnits"][0]["id"].as_str().unwrap().to_string()
+    roots["organisationUnits"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -24,31 +30,60 @@ async fn streamed_export_bytes_match_the_buffered_export() {
     let (_emu, client) = data_support::start("2.42.6").await;
     let t = data_support::target_with_data(&client).await;
     let root = root_org_unit(&client).await;
-    let query = ExportQuery::new().data_set(&t.data_set).dates("2020-01-01", "2030-12-31").org_unit(&root).children(true);
+    let query = ExportQuery::new()
+        .data_set(&t.data_set)
+        .dates("2020-01-01", "2030-12-31")
+        .org_unit(&root)
+        .children(true);
 
     let seen = Arc::new(AtomicU64::new(0));
     let s = seen.clone();
     let mut streamed = Vec::new();
     let written = client
         .data_values()
-        .export_to_with_progress(&query, &mut streamed, Progress::new(move |b| s.store(b, Ordering::SeqCst)))
+        .export_to_with_progress(
+            &query,
+            &mut streamed,
+            Progress::new(move |b| s.store(b, Ordering::SeqCst)),
+        )
         .await
         .unwrap();
     assert_eq!(written, streamed.len() as u64);
-    assert_eq!(seen.load(Ordering::SeqCst), written, "the last progress report is the total");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        written,
+        "the last progress report is the total"
+    );
 
     // The same request, buffered whole by the raw response path.
-    let params: Vec<(&str, &str)> = query.params().iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let resp = client.get_response("api/dataValueSets", &params, &[]).await.unwrap();
+    let params: Vec<(&str, &str)> = query
+        .params()
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let resp = client
+        .get_response("api/dataValueSets", &params, &[])
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let buffered = resp.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(streamed, buffered.to_vec(), "streamed and buffered bytes differ");
+    assert_eq!(
+        streamed,
+        buffered.to_vec(),
+        "streamed and buffered bytes differ"
+    );
 
     // And the typed export holds the same values.
     let typed = client.data_values().export(&query).await.unwrap();
     let parsed: serde_json::Value = serde_json::from_slice(&streamed).unwrap();
-    assert_eq!(typed.data_values.len(), parsed["dataValues"].as_array().unwrap().len());
-    assert!(typed.data_values.len() > 10, "the seed has values for this data set");
+    assert_eq!(
+        typed.data_values.len(),
+        parsed["dataValues"].as_array().unwrap().len()
+    );
+    assert!(
+        typed.data_values.len() > 10,
+        "the seed has values for this data set"
+    );
 }
 
 #[tokio::test]
@@ -56,27 +91,55 @@ async fn children_widen_the_org_unit_selection() {
     let (_emu, client) = data_support::start("2.41.4").await;
     let t = data_support::target_with_data(&client).await;
     let root = root_org_unit(&client).await;
-    let base = ExportQuery::new().data_set(&t.data_set).dates("2020-01-01", "2030-12-31").org_unit(&root);
-    let with_children = client.data_values().export(&base.clone().children(true)).await.unwrap();
+    let base = ExportQuery::new()
+        .data_set(&t.data_set)
+        .dates("2020-01-01", "2030-12-31")
+        .org_unit(&root);
+    let with_children = client
+        .data_values()
+        .export(&base.clone().children(true))
+        .await
+        .unwrap();
     assert!(!with_children.data_values.is_empty());
     // Values are stored on facilities, not on the root itself.
     let root_only = client.data_values().export(&base).await;
     let root_count = root_only.map(|s| s.data_values.len()).unwrap_or(0);
     assert!(with_children.data_values.len() > root_count);
-    let limited = client.data_values().export(&base.children(true).limit(3)).await.unwrap();
+    let limited = client
+        .data_values()
+        .export(&base.children(true).limit(3))
+        .await
+        .unwrap();
     assert_eq!(limited.data_values.len(), 3);
 }
 
 #[tokio::test]
 async fn a_large_synthetic_export_streams_to_a_writer() {
-    let emu = dhis2_emulator::Emulator::builder().version("2.42.6").synthetic_data_values(20_000).start().await.unwrap();
-    let client = Dhis2Client::builder(emu.url()).auth(BasicAuth::new("admin", "district")).connect().await.unwrap();
+    let emu = dhis2_emulator::Emulator::builder()
+        .version("2.42.6")
+        .synthetic_data_values(20_000)
+        .start()
+        .await
+        .unwrap();
+    let client = Dhis2Client::builder(emu.url())
+        .auth(BasicAuth::new("admin", "district"))
+        .connect()
+        .await
+        .unwrap();
     let t = data_support::target_with_data(&client).await;
     let root = root_org_unit(&client).await;
-    let query = ExportQuery::new().data_set(&t.data_set).period("202401").org_unit(&root).children(true);
+    let query = ExportQuery::new()
+        .data_set(&t.data_set)
+        .period("202401")
+        .org_unit(&root)
+        .children(true);
     // Count bytes and rows without keeping the body.
     let mut sink = CountingSink::default();
-    let written = client.data_values().export_to(&query, &mut sink).await.unwrap();
+    let written = client
+        .data_values()
+        .export_to(&query, &mut sink)
+        .await
+        .unwrap();
     assert_eq!(written, sink.bytes);
     assert!(sink.rows >= 20_000, "rows: {}", sink.rows);
 }
@@ -98,7 +161,10 @@ impl tokio::io::AsyncWrite for CountingSink {
         self.rows += buf.windows(13).filter(|w| w == b"\"dataElement\"").count() as u64;
         std::task::Poll::Ready(Ok(buf.len()))
     }
-    fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Ok(()))
     }
     fn poll_shutdown(

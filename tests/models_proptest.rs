@@ -234,6 +234,19 @@ fn registry_lists_every_resource_with_endpoint_and_plural() {
     // Version-specific properties say which versions have them.
     let user = TYPES.iter().find(|t| t.rust_name == "User").unwrap();
     assert_eq!(user.field("userCredentials").unwrap().versions, &["v41"]);
+    assert!(user.fields_in("v41").any(|f| f.name == "userCredentials"));
+    assert!(!user.fields_in("v42").any(|f| f.name == "userCredentials"));
+    assert_eq!(
+        TypeInfo::by_plural("organisationUnits").map(|t| t.rust_name),
+        Some("OrganisationUnit")
+    );
+    assert_eq!(
+        TypeInfo::by_klass("org.hisp.dhis.option.Option").map(|t| t.rust_name),
+        Some("DhisOption")
+    );
+    let push = TypeInfo::by_plural("pushAnalysis").expect("pushAnalysis is a v41/v42 type");
+    assert!(push.in_version("v42") && !push.in_version("v43"));
+    assert!(TypeInfo::by_plural("noSuchThings").is_none());
 }
 
 proptest! {

@@ -309,7 +309,14 @@ fn web_message_pat_creation_keeps_key() {
     let wm: WebMessage = roundtrip(
         r#"{"httpStatus":"Created","httpStatusCode":201,"status":"OK","response":{"responseType":"ObjectReport","uid":"aB3dEf5gH7i","klass":"org.hisp.dhis.security.apikey.ApiToken","errorReports":[],"key":"d2p_abc"}}"#,
     );
-    assert_eq!(wm.object_report().unwrap().key.as_str(), Some("d2p_abc"));
+    assert_eq!(
+        wm.object_report()
+            .unwrap()
+            .key
+            .value()
+            .map(|k| k.expose_secret()),
+        Some("d2p_abc")
+    );
 }
 
 const IMPORT_REPORT: &str = r#"{
@@ -526,4 +533,44 @@ fn uid_generation_and_validation() {
     assert!(serde_json::from_value::<Uid>(json!("not a uid")).is_err());
     let msg = Uid::validate("abc").unwrap_err().to_string();
     assert!(msg.contains("\"abc\"") && msg.contains("11"), "{msg}");
+}
+
+#[test]
+fn secrets_are_redacted_in_debug_but_serialised() {
+    let wm: WebMessage = roundtrip(
+        r#"{"httpStatus":"Created","httpStatusCode":201,"status":"OK","response":{"responseType":"ObjectReport","uid":"aB3dEf5gH7i","klass":"org.hisp.dhis.security.apikey.ApiToken","errorReports":[],"key":"d2p_supersecret"}}"#,
+    );
+    let debug = format!("{wm:?}");
+    assert!(
+        !debug.contains("d2p_supersecret") && debug.contains("[redacted]"),
+        "{debug}"
+    );
+    let user: User =
+        roundtrip(r#"{"id": "xE7jOejl9FI", "username": "admin", "password": "Hunter2!"}"#);
+    assert_eq!(
+        user.password.value().map(|p| p.expose_secret()),
+        Some("Hunter2!")
+    );
+    assert!(!format!("{user:?}").contains("Hunter2!"));
+}
+
+#[test]
+fn pager_roundtrips_and_knows_about_next_pages() {
+    let p: dhis2::models::Pager = roundtrip(
+        r#"{"page": 1, "total": 1034, "pageSize": 50, "pageCount": 21, "nextPage": "https://host/api/dataElements?page=2"}"#,
+    );
+    assert_eq!(
+        (p.page.get(), p.total.get(), p.page_count.get()),
+        (Some(1), Some(1034), Some(21))
+    );
+    assert!(p.has_next());
+    let last: dhis2::models::Pager = roundtrip(
+        r#"{"page": 21, "total": 1034, "pageSize": 50, "pageCount": 21, "prevPage": "https://host/api/dataElements?page=20"}"#,
+    );
+    assert!(!last.has_next());
+    // Tracker pager without totals (WIRE 4.3).
+    let tracker: dhis2::models::Pager = roundtrip(
+        r#"{"page": 1, "pageSize": 2, "nextPage": "http://x/api/tracker/trackedEntities?page=2"}"#,
+    );
+    assert!(tracker.total.is_absent() && tracker.has_next());
 }

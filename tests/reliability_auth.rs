@@ -21,7 +21,10 @@ fn creds_in(req: &support::Req) -> bool {
 
 #[tokio::test]
 async fn fault_redirect_to_another_host_carries_no_credentials() {
-    let keep = support::Options { keep_log: true, ..Default::default() };
+    let keep = support::Options {
+        keep_log: true,
+        ..Default::default()
+    };
     let other = support::start_with(keep.clone(), |req| async move {
         match req.path() {
             "/api/system/info" => Action::Reply(Resp::json(200, support::system_info("2.42.1"))),
@@ -35,7 +38,9 @@ async fn fault_redirect_to_another_host_carries_no_credentials() {
         let elsewhere = elsewhere.clone();
         async move {
             match req.path() {
-                "/api/system/info" => Action::Reply(Resp::json(200, support::system_info("2.42.1"))),
+                "/api/system/info" => {
+                    Action::Reply(Resp::json(200, support::system_info("2.42.1")))
+                }
                 p => Action::Reply(Resp::empty(302).header("location", &format!("{elsewhere}{p}"))),
             }
         }
@@ -47,25 +52,44 @@ async fn fault_redirect_to_another_host_carries_no_credentials() {
         .connect()
         .await
         .unwrap();
-    assert_eq!(c.base_url(), home.url, "an unrelated origin is not adopted as the base URL");
+    assert_eq!(
+        c.base_url(),
+        home.url,
+        "an unrelated origin is not adopted as the base URL"
+    );
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(302), "{err:?}");
     let seen = other.stats.log();
-    assert!(seen.iter().all(|r| !creds_in(r)), "credentials reached the other host: {seen:?}");
-    assert!(seen.iter().all(|r| r.path() != "/api/me"), "API redirects are not followed: {seen:?}");
-    assert!(home.stats.log().iter().any(|r| r.path() == "/api/me" && creds_in(r)));
+    assert!(
+        seen.iter().all(|r| !creds_in(r)),
+        "credentials reached the other host: {seen:?}"
+    );
+    assert!(
+        seen.iter().all(|r| r.path() != "/api/me"),
+        "API redirects are not followed: {seen:?}"
+    );
+    assert!(home
+        .stats
+        .log()
+        .iter()
+        .any(|r| r.path() == "/api/me" && creds_in(r)));
 }
 
 #[tokio::test]
 async fn fault_https_to_http_redirect_is_refused() {
-    let plain = support::start(|_req| async { Action::Reply(Resp::json(200, support::system_info("2.42.1"))) }).await;
+    let plain = support::start(|_req| async {
+        Action::Reply(Resp::json(200, support::system_info("2.42.1")))
+    })
+    .await;
     let downgrade = format!("http://127.0.0.1:{}/", plain.addr.port());
     let (cert, key) = support::tls::self_signed(&["localhost"]);
     let secure = support::start_tls(support::tls::acceptor(&cert, &key), move |req| {
         let downgrade = downgrade.clone();
         async move {
             match req.path() {
-                "/api/system/info" => Action::Reply(Resp::json(200, support::system_info("2.42.1"))),
+                "/api/system/info" => {
+                    Action::Reply(Resp::json(200, support::system_info("2.42.1")))
+                }
                 "/api/me" => Action::Reply(Resp::json(200, json!({"username": "admin"}))),
                 _ => Action::Reply(Resp::empty(302).header("location", &downgrade)),
             }
@@ -79,9 +103,17 @@ async fn fault_https_to_http_redirect_is_refused() {
         .connect()
         .await
         .unwrap();
-    assert!(c.base_url().starts_with("https://localhost:"), "{}", c.base_url());
+    assert!(
+        c.base_url().starts_with("https://localhost:"),
+        "{}",
+        c.base_url()
+    );
     assert_eq!(c.get_raw("api/me", &[]).await.unwrap()["username"], "admin");
-    assert_eq!(plain.stats.requests(), 0, "the http target was never contacted");
+    assert_eq!(
+        plain.stats.requests(),
+        0,
+        "the http target was never contacted"
+    );
 }
 
 async fn emulator() -> Emulator {
@@ -96,8 +128,15 @@ async fn fault_pat_revoked_mid_run_is_unauthorized() {
         .connect()
         .await
         .unwrap();
-    let in_an_hour = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64 + 3_600_000;
-    let minted = admin.post_raw("api/apiToken", &json!({"expire": in_an_hour}), &[]).await.unwrap();
+    let in_an_hour = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+        + 3_600_000;
+    let minted = admin
+        .post_raw("api/apiToken", &json!({"expire": in_an_hour}), &[])
+        .await
+        .unwrap();
     let token = minted["response"]["key"].as_str().unwrap().to_string();
 
     let c = Dhis2Client::builder(emu.url())
@@ -114,39 +153,59 @@ async fn fault_pat_revoked_mid_run_is_unauthorized() {
     let before = emu.counters().requests("/api/me");
     let err = c.system().me().await.unwrap_err();
     match &err {
-        Error::Unauthorized { path, message, www_authenticate, .. } => {
+        Error::Unauthorized {
+            path,
+            message,
+            www_authenticate,
+            ..
+        } => {
             assert_eq!(path, "/api/me");
             assert!(message.contains("API token"), "{message}");
             assert_eq!(www_authenticate.as_deref(), Some("ApiToken"));
         }
         other => panic!("expected Unauthorized, got {other:?}"),
     }
-    assert_eq!(emu.counters().requests("/api/me"), before + 1, "a 401 is not retried");
+    assert_eq!(
+        emu.counters().requests("/api/me"),
+        before + 1,
+        "a 401 is not retried"
+    );
     assert!(!err.to_string().contains(&token), "{err}");
     assert!(!format!("{err:?}").contains(&token));
 }
 
 /// A token endpoint (the `TokenService` the OAuth2 provider calls) that mints real emulator bearer tokens.
-fn token_endpoint(emu: &Emulator, calls: Arc<AtomicUsize>) -> dhis2::layers::auth::oauth2::TokenService {
+fn token_endpoint(
+    emu: &Emulator,
+    calls: Arc<AtomicUsize>,
+) -> dhis2::layers::auth::oauth2::TokenService {
     let auth = emu.auth();
-    tower::util::BoxCloneSyncService::new(tower::service_fn(move |req: http::Request<dhis2::RequestBody>| {
-        let auth = auth.clone();
-        let calls = calls.clone();
-        async move {
-            calls.fetch_add(1, Ordering::SeqCst);
-            let form = req.body().as_bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
-            assert!(form.contains("grant_type=refresh_token"), "{form}");
-            let fresh = auth.issue_bearer_token("admin", Duration::from_secs(3600));
-            let body = json!({"access_token": fresh, "token_type": "Bearer", "expires_in": 3600}).to_string();
-            Ok::<_, dhis2::BoxError>(
-                http::Response::builder()
-                    .status(200)
-                    .header("content-type", "application/json")
-                    .body(dhis2::layers::body::full_response_body(Bytes::from(body)))
-                    .unwrap(),
-            )
-        }
-    }))
+    tower::util::BoxCloneSyncService::new(tower::service_fn(
+        move |req: http::Request<dhis2::RequestBody>| {
+            let auth = auth.clone();
+            let calls = calls.clone();
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                let form = req
+                    .body()
+                    .as_bytes()
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                assert!(form.contains("grant_type=refresh_token"), "{form}");
+                let fresh = auth.issue_bearer_token("admin", Duration::from_secs(3600));
+                let body =
+                    json!({"access_token": fresh, "token_type": "Bearer", "expires_in": 3600})
+                        .to_string();
+                Ok::<_, dhis2::BoxError>(
+                    http::Response::builder()
+                        .status(200)
+                        .header("content-type", "application/json")
+                        .body(dhis2::layers::body::full_response_body(Bytes::from(body)))
+                        .unwrap(),
+                )
+            }
+        },
+    ))
 }
 
 #[tokio::test]
@@ -183,7 +242,10 @@ async fn fault_expired_oauth2_token_is_refreshed_once_and_replayed() {
     }
     assert_eq!(calls.load(Ordering::SeqCst), 1, "exactly one refresh");
     let seen = emu.counters().requests("/api/me");
-    assert!((11..=20).contains(&seen), "each call replayed at most once: {seen}");
+    assert!(
+        (11..=20).contains(&seen),
+        "each call replayed at most once: {seen}"
+    );
     // Later calls use the fresh token without another refresh.
     c.system().me().await.unwrap();
     assert_eq!(calls.load(Ordering::SeqCst), 1);

@@ -50,7 +50,10 @@ async fn fault_429_retry_after_http_date_is_waited_then_succeeds() {
     let c = client(&emu, Some(policy())).await;
     emu.faults().set(
         "/api/me",
-        FaultPlan::sequence([Fault::StatusRetryAfter(429, RetryAfter::DateIn(Duration::from_secs(8)))]),
+        FaultPlan::sequence([Fault::StatusRetryAfter(
+            429,
+            RetryAfter::DateIn(Duration::from_secs(8)),
+        )]),
     );
     let start = Instant::now();
     c.system().me().await.unwrap();
@@ -100,14 +103,22 @@ async fn fault_503_without_retry_after_backs_off_exponentially() {
 async fn fault_502_beyond_attempt_budget_surfaces_last_response() {
     let emu = emulator().await;
     let c = client(&emu, Some(policy())).await;
-    emu.faults().set("/api/me", FaultPlan::always(Fault::Status(502)));
+    emu.faults()
+        .set("/api/me", FaultPlan::always(Fault::Status(502)));
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
     assert_eq!(emu.counters().requests("/api/me"), 3, "max_attempts 3");
     match &err {
-        Error::Api { status, path, web_message, .. } => {
+        Error::Api {
+            status,
+            path,
+            web_message,
+            ..
+        } => {
             assert_eq!(status.as_u16(), 502);
             assert_eq!(path, "/api/me");
-            let wm = web_message.as_deref().expect("the WebMessage of the last 502 is parsed");
+            let wm = web_message
+                .as_deref()
+                .expect("the WebMessage of the last 502 is parsed");
             assert_eq!(wm.http_status_code.value(), Some(&502));
         }
         other => panic!("expected the real 502, got {other:?}"),
@@ -119,7 +130,8 @@ async fn fault_502_beyond_attempt_budget_surfaces_last_response() {
 async fn fault_504_beyond_attempt_budget_get_response_returns_it() {
     let emu = emulator().await;
     let c = client(&emu, Some(policy())).await;
-    emu.faults().set("/api/me", FaultPlan::always(Fault::Status(504)));
+    emu.faults()
+        .set("/api/me", FaultPlan::always(Fault::Status(504)));
     let resp = c.get_response("api/me", &[], &[]).await.unwrap();
     assert_eq!(resp.status(), 504);
     assert_eq!(emu.counters().requests("/api/me"), 3);
@@ -129,14 +141,23 @@ async fn fault_504_beyond_attempt_budget_get_response_returns_it() {
 async fn fault_503_on_post_is_not_retried() {
     let emu = emulator().await;
     let c = client(&emu, Some(policy())).await;
-    emu.faults().set("/api/dataElements", FaultPlan::always(Fault::Status(503)));
+    emu.faults()
+        .set("/api/dataElements", FaultPlan::always(Fault::Status(503)));
     let before = emu.counters().writes_applied();
     let err = c
-        .post_raw("api/dataElements", &serde_json::json!({"name": "X", "shortName": "X"}), &[])
+        .post_raw(
+            "api/dataElements",
+            &serde_json::json!({"name": "X", "shortName": "X"}),
+            &[],
+        )
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503), "{err:?}");
-    assert_eq!(emu.counters().requests("/api/dataElements"), 1, "POST is not retried");
+    assert_eq!(
+        emu.counters().requests("/api/dataElements"),
+        1,
+        "POST is not retried"
+    );
     assert_eq!(emu.counters().writes_applied(), before);
 }
 
@@ -160,14 +181,27 @@ async fn fault_429_on_post_is_surfaced_not_retried() {
 async fn fault_html_login_page_200_is_not_json() {
     let emu = emulator().await;
     let c = client(&emu, None).await;
-    emu.faults().set("/api/me", FaultPlan::always(Fault::HtmlLoginPage));
+    emu.faults()
+        .set("/api/me", FaultPlan::always(Fault::HtmlLoginPage));
     let err = c.system().me().await.unwrap_err();
     match &err {
-        Error::NotJson { path, status, content_type, snippet, .. } => {
+        Error::NotJson {
+            path,
+            status,
+            content_type,
+            snippet,
+            ..
+        } => {
             assert_eq!(path, "/api/me");
             assert_eq!(status.as_u16(), 200);
-            assert!(content_type.as_deref().unwrap_or("").contains("html"), "{content_type:?}");
-            assert!(snippet.contains('<'), "keeps a snippet of the page: {snippet:?}");
+            assert!(
+                content_type.as_deref().unwrap_or("").contains("html"),
+                "{content_type:?}"
+            );
+            assert!(
+                snippet.contains('<'),
+                "keeps a snippet of the page: {snippet:?}"
+            );
         }
         other => panic!("expected NotJson, got {other:?}"),
     }
@@ -177,9 +211,13 @@ async fn fault_html_login_page_200_is_not_json() {
 async fn fault_empty_200_on_get_is_empty_read() {
     let emu = emulator().await;
     let c = client(&emu, None).await;
-    emu.faults().set("/api/me", FaultPlan::always(Fault::Empty200));
+    emu.faults()
+        .set("/api/me", FaultPlan::always(Fault::Empty200));
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
-    assert!(matches!(&err, Error::EmptyRead { path, .. } if path == "/api/me"), "{err:?}");
+    assert!(
+        matches!(&err, Error::EmptyRead { path, .. } if path == "/api/me"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("GET /api/me"), "{err}");
 }
 
@@ -189,31 +227,45 @@ async fn fault_302_to_login_page_is_unauthorized() {
     let c = client(&emu, None).await;
     emu.faults().set(
         "/api/me",
-        FaultPlan::always(Fault::Redirect { status: 302, location: "/dhis-web-login/".into() }),
+        FaultPlan::always(Fault::Redirect {
+            status: 302,
+            location: "/dhis-web-login/".into(),
+        }),
     );
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
     match &err {
         Error::Unauthorized { path, location, .. } => {
             assert_eq!(path, "/api/me");
-            assert!(location.as_deref().unwrap_or("").contains("dhis-web-login"), "{location:?}");
+            assert!(
+                location.as_deref().unwrap_or("").contains("dhis-web-login"),
+                "{location:?}"
+            );
         }
         other => panic!("expected Unauthorized, got {other:?}"),
     }
-    assert_eq!(emu.counters().requests("/api/me"), 1, "the redirect is not followed");
+    assert_eq!(
+        emu.counters().requests("/api/me"),
+        1,
+        "the redirect is not followed"
+    );
 }
 
 #[tokio::test]
 async fn fault_truncated_json_is_decode_error_naming_the_path() {
     let emu = emulator().await;
     let c = client(&emu, None).await;
-    emu.faults().set("/api/me", FaultPlan::always(Fault::TruncatedJson));
+    emu.faults()
+        .set("/api/me", FaultPlan::always(Fault::TruncatedJson));
     let err = c.system().me().await.unwrap_err();
     match &err {
         Error::Decode { path, .. } => assert_eq!(path, "/api/me"),
         other => panic!("expected Decode, got {other:?}"),
     }
     let text = err.to_string();
-    assert!(text.contains("GET /api/me") && text.contains("cannot decode"), "{text}");
+    assert!(
+        text.contains("GET /api/me") && text.contains("cannot decode"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -241,21 +293,35 @@ async fn fault_headers_never_come_get_times_out_per_attempt() {
         .connect()
         .await
         .unwrap();
-    emu.faults().set("/api/me", FaultPlan::always(Fault::DelayHeaders(Duration::from_secs(3600))));
+    emu.faults().set(
+        "/api/me",
+        FaultPlan::always(Fault::DelayHeaders(Duration::from_secs(3600))),
+    );
     let start = Instant::now();
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
     let took = start.elapsed();
-    assert!(matches!(&err, Error::Timeout { path, .. } if path == "/api/me"), "{err:?}");
-    assert_eq!(emu.counters().requests("/api/me"), 3, "a timed-out GET is retried");
+    assert!(
+        matches!(&err, Error::Timeout { path, .. } if path == "/api/me"),
+        "{err:?}"
+    );
+    assert_eq!(
+        emu.counters().requests("/api/me"),
+        3,
+        "a timed-out GET is retried"
+    );
     // 3 attempts x 2 s + backoff 0.5 s + 1 s: bounded, never the server's hour.
-    assert!(took >= Duration::from_millis(7500) && took < Duration::from_secs(8), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(7500) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn fault_reset_before_headers_get_is_retried() {
     let emu = emulator().await;
     let c = client(&emu, Some(policy())).await;
-    emu.faults().set("/api/me", FaultPlan::sequence([Fault::ResetBeforeHeaders]));
+    emu.faults()
+        .set("/api/me", FaultPlan::sequence([Fault::ResetBeforeHeaders]));
     let me = c.system().me().await.unwrap();
     assert_eq!(me.username, "admin");
     assert_eq!(emu.counters().requests("/api/me"), 2);

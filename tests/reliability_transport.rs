@@ -52,21 +52,40 @@ fn may_or_may_not(err: &Error) -> bool {
 }
 
 fn big_json(n: usize) -> Vec<u8> {
-    let items: Vec<_> = (0..n).map(|i| json!({"id": format!("id{i:09}"), "name": format!("Element {i}")})).collect();
-    json!({"pager": {"page": 1}, "dataElements": items}).to_string().into_bytes()
+    let items: Vec<_> = (0..n)
+        .map(|i| json!({"id": format!("id{i:09}"), "name": format!("Element {i}")}))
+        .collect();
+    json!({"pager": {"page": 1}, "dataElements": items})
+        .to_string()
+        .into_bytes()
 }
 
 #[tokio::test]
 async fn fault_connection_refused_is_transport_error_naming_the_request() {
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let c = client(&format!("http://{dead}")).await;
-    let err = c.get_raw("api/me", &[("fields", "secretvalue")]).await.unwrap_err();
-    assert!(matches!(&err, Error::Transport { path, .. } if path == "/api/me"), "{err:?}");
+    let err = c
+        .get_raw("api/me", &[("fields", "secretvalue")])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport { path, .. } if path == "/api/me"),
+        "{err:?}"
+    );
     let text = err.to_string();
     assert!(text.contains("GET /api/me"), "{text}");
-    assert!(!text.contains("secretvalue"), "query values never appear: {text}");
+    assert!(
+        !text.contains("secretvalue"),
+        "query values never appear: {text}"
+    );
     // A refused POST certainly never reached the server: the error must not claim it may have.
-    let err = c.post_raw("api/dataElements", &json!({}), &[]).await.unwrap_err();
+    let err = c
+        .post_raw("api/dataElements", &json!({}), &[])
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(!may_or_may_not(&err), "{err}");
 }
@@ -76,9 +95,14 @@ async fn fault_dns_failure_is_transport_error() {
     // `.invalid` never resolves (RFC 6761), so no traffic leaves the machine.
     let c = client("http://dhis2-reliability-test.invalid").await;
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
-    assert!(matches!(&err, Error::Transport { path, .. } if path == "/api/me"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Transport { path, .. } if path == "/api/me"),
+        "{err:?}"
+    );
     // Connecting with the handshake fails the same way, and leaves the client unconnected.
-    let c2 = Dhis2Client::builder("http://dhis2-reliability-test.invalid").build().unwrap();
+    let c2 = Dhis2Client::builder("http://dhis2-reliability-test.invalid")
+        .build()
+        .unwrap();
     let err = c2.connect().await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert_eq!(c2.state(), dhis2::ClientState::Unconnected);
@@ -97,16 +121,33 @@ async fn fault_reset_before_headers_get_is_retried() {
 async fn fault_reset_before_headers_post_is_not_retried_and_may_have_happened() {
     let srv = first_then_ok(Action::ResetBeforeHeaders).await;
     let c = client(&srv.url).await;
-    let err = c.post_raw("api/dataElements", &json!({"name": "A"}), &[]).await.unwrap_err();
-    assert!(matches!(&err, Error::Transport { path, .. } if path == "/api/dataElements"), "{err:?}");
-    assert!(may_or_may_not(&err), "the caller must be told the write may have happened: {err}");
-    assert_eq!(srv.stats.requests(), 1, "a POST that may have been applied is never resent");
+    let err = c
+        .post_raw("api/dataElements", &json!({"name": "A"}), &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Transport { path, .. } if path == "/api/dataElements"),
+        "{err:?}"
+    );
+    assert!(
+        may_or_may_not(&err),
+        "the caller must be told the write may have happened: {err}"
+    );
+    assert_eq!(
+        srv.stats.requests(),
+        1,
+        "a POST that may have been applied is never resent"
+    );
 }
 
 #[tokio::test]
 async fn fault_reset_mid_body_get_is_retried() {
     let body = big_json(200);
-    let srv = first_then_ok(Action::ResetMidBody(Resp::bytes(200, "application/json", body.clone()), body.len() / 2)).await;
+    let srv = first_then_ok(Action::ResetMidBody(
+        Resp::bytes(200, "application/json", body.clone()),
+        body.len() / 2,
+    ))
+    .await;
     let c = client(&srv.url).await;
     let got = c.get_raw("api/dataElements", &[]).await.unwrap();
     assert_eq!(got["n"], 1, "the second, complete answer is returned");
@@ -116,9 +157,16 @@ async fn fault_reset_mid_body_get_is_retried() {
 #[tokio::test]
 async fn fault_reset_mid_body_post_is_not_retried_and_may_have_happened() {
     let body = big_json(200);
-    let srv = first_then_ok(Action::ResetMidBody(Resp::bytes(201, "application/json", body.clone()), body.len() / 2)).await;
+    let srv = first_then_ok(Action::ResetMidBody(
+        Resp::bytes(201, "application/json", body.clone()),
+        body.len() / 2,
+    ))
+    .await;
     let c = client(&srv.url).await;
-    let err = c.post_raw("api/dataElements", &json!({"name": "A"}), &[]).await.unwrap_err();
+    let err = c
+        .post_raw("api/dataElements", &json!({"name": "A"}), &[])
+        .await
+        .unwrap_err();
     assert!(matches!(&err, Error::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains("POST /api/dataElements"), "{err}");
     assert!(may_or_may_not(&err), "{err}");
@@ -136,11 +184,24 @@ async fn fault_headers_never_come_post_times_out_once() {
         .await
         .unwrap();
     let start = Instant::now();
-    let err = c.post_raw("api/dataElements", &json!({}), &[]).await.unwrap_err();
-    assert!(matches!(&err, Error::Timeout { path, .. } if path == "/api/dataElements"), "{err:?}");
-    assert_eq!(srv.stats.requests(), 1, "a timed-out POST may have been applied: not resent");
+    let err = c
+        .post_raw("api/dataElements", &json!({}), &[])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Timeout { path, .. } if path == "/api/dataElements"),
+        "{err:?}"
+    );
+    assert_eq!(
+        srv.stats.requests(),
+        1,
+        "a timed-out POST may have been applied: not resent"
+    );
     let took = start.elapsed();
-    assert!(took >= Duration::from_secs(5) && took < Duration::from_millis(5500), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(5) && took < Duration::from_millis(5500),
+        "{took:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -161,8 +222,14 @@ async fn fault_stalled_body_times_out() {
     let start = Instant::now();
     let err = c.get_raw("api/dataElements", &[]).await.unwrap_err();
     let took = start.elapsed();
-    assert!(matches!(&err, Error::Timeout { path, .. } if path == "/api/dataElements"), "{err:?}");
-    assert!(took >= Duration::from_secs(3) && took < Duration::from_secs(4), "{took:?}");
+    assert!(
+        matches!(&err, Error::Timeout { path, .. } if path == "/api/dataElements"),
+        "{err:?}"
+    );
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -180,9 +247,19 @@ async fn fault_overall_deadline_bounds_retries_and_body() {
     let start = Instant::now();
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
     let took = start.elapsed();
-    assert!(matches!(&err, Error::Timeout { path, .. } if path == "/api/me"), "{err:?}");
-    assert!(took >= Duration::from_secs(15) && took < Duration::from_millis(15500), "{took:?}");
-    assert_eq!(srv.stats.requests(), 2, "attempt 1 timed out at 10 s, attempt 2 was cut at 15 s");
+    assert!(
+        matches!(&err, Error::Timeout { path, .. } if path == "/api/me"),
+        "{err:?}"
+    );
+    assert!(
+        took >= Duration::from_secs(15) && took < Duration::from_millis(15500),
+        "{took:?}"
+    );
+    assert_eq!(
+        srv.stats.requests(),
+        2,
+        "attempt 1 timed out at 10 s, attempt 2 was cut at 15 s"
+    );
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,11 +286,19 @@ async fn fault_invalid_utf8_is_decode_error_naming_the_json_path() {
     })
     .await;
     let c = client(&srv.url).await;
-    let err = c.get::<ElementPage>("api/dataElements", &[]).await.unwrap_err();
+    let err = c
+        .get::<ElementPage>("api/dataElements", &[])
+        .await
+        .unwrap_err();
     match &err {
-        Error::Decode { path, json_path, .. } => {
+        Error::Decode {
+            path, json_path, ..
+        } => {
             assert_eq!(path, "/api/dataElements");
-            assert_eq!(json_path, "dataElements[1].name", "names where decoding failed");
+            assert_eq!(
+                json_path, "dataElements[1].name",
+                "names where decoding failed"
+            );
         }
         other => panic!("expected Decode, got {other:?}"),
     }
@@ -232,9 +317,14 @@ async fn fault_truncated_json_typed_names_the_json_path() {
     })
     .await;
     let c = client(&srv.url).await;
-    let err = c.get::<ElementPage>("api/dataElements", &[]).await.unwrap_err();
+    let err = c
+        .get::<ElementPage>("api/dataElements", &[])
+        .await
+        .unwrap_err();
     match &err {
-        Error::Decode { path, json_path, .. } => {
+        Error::Decode {
+            path, json_path, ..
+        } => {
             assert_eq!(path, "/api/dataElements");
             assert!(json_path.starts_with("dataElements[1]"), "{json_path}");
         }
@@ -245,7 +335,11 @@ async fn fault_truncated_json_typed_names_the_json_path() {
 #[tokio::test]
 async fn fault_wrong_content_type_with_valid_json_is_accepted() {
     let srv = support::start(|_req| async {
-        Action::Reply(Resp::bytes(200, "text/html;charset=UTF-8", r#"{"dataElements":[{"id":"a","name":"A"}]}"#))
+        Action::Reply(Resp::bytes(
+            200,
+            "text/html;charset=UTF-8",
+            r#"{"dataElements":[{"id":"a","name":"A"}]}"#,
+        ))
     })
     .await;
     let c = client(&srv.url).await;
@@ -271,7 +365,10 @@ async fn fault_huge_body_beyond_size_cap_is_refused() {
         .await
         .unwrap();
     let err = c.get_raw("api/dataElements", &[]).await.unwrap_err();
-    assert!(matches!(&err, Error::BodyTooLarge { path, limit: 65536, .. } if path == "/api/dataElements"), "{err:?}");
+    assert!(
+        matches!(&err, Error::BodyTooLarge { path, limit: 65536, .. } if path == "/api/dataElements"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("65536"), "{err}");
     // Under the cap the same answer is fine.
     let c = Dhis2Client::builder(&srv.url)
@@ -302,11 +399,18 @@ async fn fault_idle_keepalive_close_next_request_succeeds() {
         .unwrap();
     for round in 0..3 {
         let got = c.get_raw("api/me", &[]).await.unwrap();
-        assert_eq!(got["conn"], round, "each request after an idle close uses a fresh connection");
+        assert_eq!(
+            got["conn"], round,
+            "each request after an idle close uses a fresh connection"
+        );
         tokio::time::sleep(Duration::from_millis(120)).await;
     }
     assert_eq!(srv.stats.connections(), 3);
-    assert_eq!(srv.stats.open_connections(), 0, "the server closed them all");
+    assert_eq!(
+        srv.stats.open_connections(),
+        0,
+        "the server closed them all"
+    );
 }
 
 #[tokio::test]
@@ -321,8 +425,16 @@ async fn fault_close_delimited_body_is_read_to_the_end() {
 
 #[tokio::test]
 async fn fault_garbage_instead_of_http_is_transport_error() {
-    let srv = support::start(|_req| async { Action::Raw(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec()) }).await;
-    let c = Dhis2Client::builder(&srv.url).skip_version_probe(true).connect().await.unwrap();
+    let srv =
+        support::start(|_req| async { Action::Raw(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec()) }).await;
+    let c = Dhis2Client::builder(&srv.url)
+        .skip_version_probe(true)
+        .connect()
+        .await
+        .unwrap();
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
-    assert!(matches!(&err, Error::Transport { path, .. } if path == "/api/me"), "{err:?}");
+    assert!(
+        matches!(&err, Error::Transport { path, .. } if path == "/api/me"),
+        "{err:?}"
+    );
 }

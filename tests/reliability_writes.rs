@@ -206,11 +206,17 @@ async fn writes_1000_posts_under_faults_create_each_object_exactly_once() {
     assert_eq!(s.creates_by_code.len(), OBJECTS);
     let duplicates: usize = s.creates_by_code.values().map(|n| n - 1).sum();
     assert_eq!(duplicates, 0, "objects created twice");
-    assert_eq!(s.duplicate_id_posts, 0, "POSTs of an object that already existed");
+    assert_eq!(
+        s.duplicate_id_posts, 0,
+        "POSTs of an object that already existed"
+    );
     // The client never resent a POST on its own: the server saw exactly the POSTs the caller made.
     assert_eq!(s.posts_by_code, caller_posts);
     let total_posts: usize = caller_posts.values().sum();
-    assert!(total_posts > OBJECTS * 11 / 10, "faults were injected: {total_posts} POSTs");
+    assert!(
+        total_posts > OBJECTS * 11 / 10,
+        "faults were injected: {total_posts} POSTs"
+    );
     assert!(srv.faults_applied_then_reset.load(Ordering::SeqCst) > 100);
     println!(
         "writes: {OBJECTS} objects, {total_posts} POSTs, {} applied-then-reset, duplicates 0",
@@ -247,11 +253,18 @@ async fn writes_retry_non_idempotent_resends_and_duplicates_what_was_applied() {
     let applied_then_reset = srv.faults_applied_then_reset.load(Ordering::SeqCst);
     // A write that was applied and then lost its answer is resent by the client and applied again (unless the
     // attempts ran out first).
-    assert!(duplicates > 0, "retry_non_idempotent resends applied writes");
+    assert!(
+        duplicates > 0,
+        "retry_non_idempotent resends applied writes"
+    );
     assert!(
         duplicates <= applied_then_reset && duplicates >= applied_then_reset * 9 / 10,
         "{duplicates} duplicates for {applied_then_reset} applied-then-reset POSTs"
     );
-    assert_eq!(s.creates_by_code.len(), OBJECTS - failed, "every code created at least once unless it failed");
+    // A call that failed may still have been applied (its last attempt was applied, then reset).
+    assert!(
+        s.creates_by_code.len() >= OBJECTS - failed,
+        "every code created at least once unless it failed"
+    );
     println!("writes with retry_non_idempotent: {duplicates} duplicates out of {OBJECTS} objects ({failed} calls failed)");
 }

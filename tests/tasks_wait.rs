@@ -12,20 +12,34 @@ use dhis2::Error;
 use futures_util::StreamExt;
 
 fn wait(timeout_ms: u64) -> WaitOptions {
-    WaitOptions::new().interval(Duration::from_millis(20)).timeout(Duration::from_millis(timeout_ms))
+    WaitOptions::new()
+        .interval(Duration::from_millis(20))
+        .timeout(Duration::from_millis(timeout_ms))
 }
 
-async fn start_job(version: &str, outcome: Option<&str>) -> (dhis2_emulator::Emulator, dhis2::Dhis2Client, JobRef) {
+async fn start_job(
+    version: &str,
+    outcome: Option<&str>,
+) -> (dhis2_emulator::Emulator, dhis2::Dhis2Client, JobRef) {
     let (emu, client) = data_support::start(version).await;
     let t = data_support::target(&client).await;
-    let set = DataValueSet::new(vec![DataValue::new(&t.data_element, "202401", &t.org_unit, "5")])
-        .with_data_set(&t.data_set);
+    let set = DataValueSet::new(vec![DataValue::new(
+        &t.data_element,
+        "202401",
+        &t.org_unit,
+        "5",
+    )])
+    .with_data_set(&t.data_set);
     let mut options = ImportOptions::new();
     if let Some(o) = outcome {
         // Emulator-only hook that makes the job fail or hang.
         options = options.param("emulatorJobOutcome", o);
     }
-    let job = client.data_values().import_async(&set, &options).await.unwrap();
+    let job = client
+        .data_values()
+        .import_async(&set, &options)
+        .await
+        .unwrap();
     assert_eq!(job.job_type(), "DATAVALUE_IMPORT");
     assert_eq!(job.id().len(), 11);
     (emu, client, job)
@@ -35,9 +49,17 @@ async fn start_job(version: &str, outcome: Option<&str>) -> (dhis2_emulator::Emu
 async fn a_completed_job_has_notifications_and_a_summary() {
     let (_emu, client, job) = start_job("2.42.6", None).await;
     let outcome = client.tasks().wait(&job, wait(10_000)).await.unwrap();
-    assert!(outcome.notifications.last().is_some_and(|n| n.is_completed()));
+    assert!(outcome
+        .notifications
+        .last()
+        .is_some_and(|n| n.is_completed()));
     assert!(outcome.last_message().is_some());
-    let summary: ImportSummary = client.tasks().summary(&job).await.unwrap().expect("a summary");
+    let summary: ImportSummary = client
+        .tasks()
+        .summary(&job)
+        .await
+        .unwrap()
+        .expect("a summary");
     assert!(summary.import_count.value().is_some());
 }
 
@@ -45,7 +67,11 @@ async fn failing_job_is_detected(version: &str) {
     let (_emu, client, job) = start_job(version, Some("fail")).await;
     let err = client.tasks().wait(&job, wait(10_000)).await.unwrap_err();
     match &err {
-        Error::JobFailed { job_type, job_id, message } => {
+        Error::JobFailed {
+            job_type,
+            job_id,
+            message,
+        } => {
             assert_eq!(job_type, "DATAVALUE_IMPORT");
             assert_eq!(job_id, job.id());
             assert!(!message.is_empty());
@@ -54,7 +80,12 @@ async fn failing_job_is_detected(version: &str) {
     }
     assert!(err.to_string().contains(job.id()), "{err}");
     // No summary for a failed job: the server answers 200 with an empty body.
-    assert!(client.tasks().summary::<ImportSummary>(&job).await.unwrap().is_none());
+    assert!(client
+        .tasks()
+        .summary::<ImportSummary>(&job)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -74,16 +105,27 @@ async fn a_job_that_never_finishes_times_out_naming_the_job() {
     let err = client.tasks().wait(&job, wait(300)).await.unwrap_err();
     let elapsed = started.elapsed();
     match &err {
-        Error::JobTimeout { job_type, job_id, waited, .. } => {
+        Error::JobTimeout {
+            job_type,
+            job_id,
+            waited,
+            ..
+        } => {
             assert_eq!(job_type, "DATAVALUE_IMPORT");
             assert_eq!(job_id, job.id());
             assert!(*waited >= Duration::from_millis(300), "{waited:?}");
         }
         other => panic!("expected JobTimeout, got {other}"),
     }
-    assert!(elapsed < Duration::from_secs(3), "the wait stops at its timeout: {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "the wait stops at its timeout: {elapsed:?}"
+    );
     let text = err.to_string();
-    assert!(text.contains(job.id()) && text.contains("DATAVALUE_IMPORT") && text.contains("ms"), "{text}");
+    assert!(
+        text.contains(job.id()) && text.contains("DATAVALUE_IMPORT") && text.contains("ms"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -94,7 +136,10 @@ async fn watch_streams_each_notification_once_and_ends() {
     let notes: Vec<_> = items.into_iter().map(Result::unwrap).collect();
     assert!(notes.last().unwrap().is_completed());
     assert!(notes[..notes.len() - 1].iter().all(|n| !n.is_completed()));
-    let mut ids: Vec<_> = notes.iter().map(|n| n.uid.as_str().unwrap().to_string()).collect();
+    let mut ids: Vec<_> = notes
+        .iter()
+        .map(|n| n.uid.as_str().unwrap().to_string())
+        .collect();
     ids.dedup();
     assert_eq!(ids.len(), notes.len());
 }
@@ -103,5 +148,8 @@ async fn watch_streams_each_notification_once_and_ends() {
 async fn watch_ends_with_the_failure() {
     let (_emu, client, job) = start_job("2.44-SNAPSHOT", Some("fail")).await;
     let items: Vec<_> = client.tasks().watch(&job, wait(10_000)).collect().await;
-    assert!(matches!(items.last(), Some(Err(Error::JobFailed { .. }))), "{items:?}");
+    assert!(
+        matches!(items.last(), Some(Err(Error::JobFailed { .. }))),
+        "{items:?}"
+    );
 }

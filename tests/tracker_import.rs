@@ -10,11 +10,19 @@ use dhis2::Error;
 use serde_json::json;
 
 fn fast_wait() -> WaitOptions {
-    WaitOptions::new().interval(Duration::from_millis(20)).timeout(Duration::from_secs(10))
+    WaitOptions::new()
+        .interval(Duration::from_millis(20))
+        .timeout(Duration::from_secs(10))
 }
 
 async fn an_org_unit(client: &dhis2::Dhis2Client) -> String {
-    let page = client.tracker().tracked_entities().page_size(1).page(1).await.unwrap();
+    let page = client
+        .tracker()
+        .tracked_entities()
+        .page_size(1)
+        .page(1)
+        .await
+        .unwrap();
     page.items[0].org_unit.as_str().unwrap().to_string()
 }
 
@@ -31,11 +39,26 @@ async fn async_import_waits_for_the_job_and_returns_the_report() {
     let (_emu, client) = data_support::start("2.42.6").await;
     let ou = an_org_unit(&client).await;
     let payload = json!({"trackedEntities": [person("Bbbbbbbbbb1", &ou)]});
-    let report = client.tracker().import(&payload).unwrap().report_mode("FULL").wait_options(fast_wait()).send().await.unwrap();
+    let report = client
+        .tracker()
+        .import(&payload)
+        .unwrap()
+        .report_mode("FULL")
+        .wait_options(fast_wait())
+        .send()
+        .await
+        .unwrap();
     assert!(report.is_ok(), "{report:?}");
     assert_eq!(report.stats.created, 3);
-    assert!(report.bundle_report.value().is_some(), "FULL report mode keeps the bundle report");
-    let te: TrackedEntity = client.tracker().get("Bbbbbbbbbb1", Some("*")).await.unwrap();
+    assert!(
+        report.bundle_report.value().is_some(),
+        "FULL report mode keeps the bundle report"
+    );
+    let te: TrackedEntity = client
+        .tracker()
+        .get("Bbbbbbbbbb1", Some("*"))
+        .await
+        .unwrap();
     assert_eq!(te.enrollments.value().map(Vec::len), Some(1));
 }
 
@@ -44,13 +67,34 @@ async fn sync_import_returns_the_bare_report() {
     let (_emu, client) = data_support::start("2.40.2.1").await;
     let ou = an_org_unit(&client).await;
     let payload = json!({"trackedEntities": [person("Cccccccccc1", &ou)]});
-    let report = client.tracker().import(&payload).unwrap().sync().send().await.unwrap();
+    let report = client
+        .tracker()
+        .import(&payload)
+        .unwrap()
+        .sync()
+        .send()
+        .await
+        .unwrap();
     assert_eq!(report.status.value(), Some(&TrackerImportStatus::Ok));
     assert_eq!(report.stats.total, 3);
     // Importing the same objects again with CREATE conflicts.
-    let again = client.tracker().import(&payload).unwrap().sync().import_strategy("CREATE").send().await.unwrap();
+    let again = client
+        .tracker()
+        .import(&payload)
+        .unwrap()
+        .sync()
+        .import_strategy("CREATE")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status.value(), Some(&TrackerImportStatus::Error));
-    assert!(again.errors().iter().any(|e| e.error_code.as_str() == Some("E1030")), "{again:?}");
+    assert!(
+        again
+            .errors()
+            .iter()
+            .any(|e| e.error_code.as_str() == Some("E1030")),
+        "{again:?}"
+    );
 }
 
 #[tokio::test]
@@ -60,16 +104,42 @@ async fn validation_errors_reject_everything_in_atomic_mode() {
     let payload = json!({"trackedEntities": [
         {"trackedEntity": "Dddddddddd1", "trackedEntityType": "nEenWmSyUEp", "orgUnit": ou},
         {"trackedEntity": "Dddddddddd2", "orgUnit": "Nowhere0000"}]});
-    let report = client.tracker().import(&payload).unwrap().wait_options(fast_wait()).send().await.unwrap();
+    let report = client
+        .tracker()
+        .import(&payload)
+        .unwrap()
+        .wait_options(fast_wait())
+        .send()
+        .await
+        .unwrap();
     assert!(!report.is_ok());
-    let codes: Vec<_> = report.errors().iter().filter_map(|e| e.error_code.as_str()).collect();
-    assert!(codes.contains(&"E1121") && codes.contains(&"E1049"), "{codes:?}");
+    let codes: Vec<_> = report
+        .errors()
+        .iter()
+        .filter_map(|e| e.error_code.as_str())
+        .collect();
+    assert!(
+        codes.contains(&"E1121") && codes.contains(&"E1049"),
+        "{codes:?}"
+    );
     assert_eq!(report.errors()[0].uid.as_str(), Some("Dddddddddd2"));
     assert_eq!(report.stats.ignored, 2);
-    let missing = client.tracker().get::<TrackedEntity>("Dddddddddd1", None).await.unwrap_err();
+    let missing = client
+        .tracker()
+        .get::<TrackedEntity>("Dddddddddd1", None)
+        .await
+        .unwrap_err();
     assert_eq!(missing.status().map(|s| s.as_u16()), Some(404));
     // Per-object mode keeps the valid one.
-    let report = client.tracker().import(&payload).unwrap().atomic_mode("OBJECT").sync().send().await.unwrap();
+    let report = client
+        .tracker()
+        .import(&payload)
+        .unwrap()
+        .atomic_mode("OBJECT")
+        .sync()
+        .send()
+        .await
+        .unwrap();
     assert_eq!(report.stats.created, 1);
 }
 
@@ -87,5 +157,8 @@ async fn a_failed_tracker_job_is_an_error() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(&err, Error::JobFailed { job_type, .. } if job_type == "TRACKER_IMPORT_JOB"), "{err}");
+    assert!(
+        matches!(&err, Error::JobFailed { job_type, .. } if job_type == "TRACKER_IMPORT_JOB"),
+        "{err}"
+    );
 }

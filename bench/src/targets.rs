@@ -7,11 +7,11 @@ use crate::workload::{contender as c, metric as m, Workload};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Check {
     /// `median >= factor * median(of)`.
-    NotBelowTimes(&'static str, f64),
+    MinRatio(&'static str, f64),
     /// `median <= factor * median(of)`.
-    NotAboveTimes(&'static str, f64),
+    MaxRatio(&'static str, f64),
     /// `median <= limit`.
-    NotAbove(f64),
+    Max(f64),
 }
 
 /// The checks that apply to a (workload, contender, metric).
@@ -24,18 +24,18 @@ pub(crate) fn checks(workload: Workload, contender: &str, metric: &str) -> Vec<C
             m::REQ_PER_S,
         ) => {
             vec![
-                Check::NotBelowTimes(c::HYPER_BARE, 0.85),
-                Check::NotBelowTimes(c::REQWEST, 1.0),
+                Check::MinRatio(c::HYPER_BARE, 0.85),
+                Check::MinRatio(c::REQWEST, 1.0),
             ]
         }
-        (Decode100k, c::DHIS2_TYPED, m::SECONDS) => vec![Check::NotAboveTimes(c::DHIS2_RAW, 1.0)],
-        (Paged100k, c::DHIS2_TYPED, m::SECONDS) => vec![Check::NotAboveTimes(c::DHIS2_RAW, 1.25)],
-        (Stream1Gib, c::DHIS2_RAW, m::PEAK_RSS_MIB) => vec![Check::NotAbove(32.0)],
-        (Stream1Gib, c::DHIS2_RAW, m::MIB_PER_S) => vec![Check::NotBelowTimes(c::HYPER_BARE, 0.8)],
+        (Decode100k, c::DHIS2_TYPED, m::SECONDS) => vec![Check::MaxRatio(c::DHIS2_RAW, 1.0)],
+        (Paged100k, c::DHIS2_TYPED, m::SECONDS) => vec![Check::MaxRatio(c::DHIS2_RAW, 1.25)],
+        (Stream1Gib, c::DHIS2_RAW, m::PEAK_RSS_MIB) => vec![Check::Max(32.0)],
+        (Stream1Gib, c::DHIS2_RAW, m::MIB_PER_S) => vec![Check::MinRatio(c::HYPER_BARE, 0.8)],
         (Limit10k, c::DHIS2_RAW, m::REQ_PER_S) => {
-            vec![Check::NotBelowTimes(c::DHIS2_UNLIMITED, 0.9)]
+            vec![Check::MinRatio(c::DHIS2_UNLIMITED, 0.9)]
         }
-        (Limit10k, c::DHIS2_RAW, m::MAX_IN_FLIGHT) => vec![Check::NotAbove(20.0)],
+        (Limit10k, c::DHIS2_RAW, m::MAX_IN_FLIGHT) => vec![Check::Max(20.0)],
         _ => Vec::new(),
     }
 }
@@ -45,10 +45,10 @@ pub(crate) fn describe(checks: &[Check], metric: &str) -> String {
     let parts: Vec<String> = checks
         .iter()
         .map(|check| match *check {
-            Check::NotBelowTimes(of, f) => format!(">= {f:.2}x {of}"),
-            Check::NotAboveTimes(of, f) if metric == m::SECONDS => format!("time <= {f:.2}x {of}"),
-            Check::NotAboveTimes(of, f) => format!("<= {f:.2}x {of}"),
-            Check::NotAbove(limit) => format!("<= {limit}"),
+            Check::MinRatio(of, f) => format!(">= {f:.2}x {of}"),
+            Check::MaxRatio(of, f) if metric == m::SECONDS => format!("time <= {f:.2}x {of}"),
+            Check::MaxRatio(of, f) => format!("<= {f:.2}x {of}"),
+            Check::Max(limit) => format!("<= {limit}"),
         })
         .collect();
     parts.join(", ")
@@ -63,13 +63,13 @@ pub(crate) fn evaluate(row: &Row, rows: &[Row]) -> Option<Result<bool, String>> 
     let mut met = true;
     for check in checks {
         let ok = match check {
-            Check::NotAbove(limit) => row.summary.median <= limit,
-            Check::NotBelowTimes(of, f) | Check::NotAboveTimes(of, f) => {
+            Check::Max(limit) => row.summary.median <= limit,
+            Check::MinRatio(of, f) | Check::MaxRatio(of, f) => {
                 let Some(reference) = find(rows, row.workload, of, row.metric) else {
                     return Some(Err(format!("no {of} row")));
                 };
                 match check {
-                    Check::NotBelowTimes(..) => row.summary.median >= f * reference.summary.median,
+                    Check::MinRatio(..) => row.summary.median >= f * reference.summary.median,
                     _ => row.summary.median <= f * reference.summary.median,
                 }
             }

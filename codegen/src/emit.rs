@@ -19,6 +19,10 @@ struct Uses {
 fn rust_ty(ty: &Ty, uses: &mut Uses, boxed: bool) -> String {
     match ty {
         Ty::Str => "String".into(),
+        Ty::Secret => {
+            uses.models.insert("SecretString");
+            "SecretString".into()
+        }
         Ty::Bool => "bool".into(),
         Ty::Int => "i64".into(),
         Ty::Number => "::serde_json::Number".into(),
@@ -75,7 +79,7 @@ fn rust_ty(ty: &Ty, uses: &mut Uses, boxed: bool) -> String {
 
 fn kind_expr(ty: &Ty) -> String {
     match ty {
-        Ty::Str => "FieldKind::Text".into(),
+        Ty::Str | Ty::Secret => "FieldKind::Text".into(),
         Ty::Bool => "FieldKind::Boolean".into(),
         Ty::Int => "FieldKind::Integer".into(),
         Ty::Number => "FieldKind::Number".into(),
@@ -101,15 +105,16 @@ fn versions_literal(v: &[String]) -> String {
 fn describe_ty(ty: &Ty) -> String {
     match ty {
         Ty::Str => "text".into(),
+        Ty::Secret => "secret text".into(),
         Ty::Bool => "boolean".into(),
         Ty::Int => "integer".into(),
         Ty::Number => "number".into(),
         Ty::Date => "date".into(),
-        Ty::Enum(n) => format!("[`{n}`]"),
-        Ty::Ref(Some(t)) => format!("reference to [`{t}`]"),
+        Ty::Enum(n) => format!("`{n}`"),
+        Ty::Ref(Some(t)) => format!("reference to `{t}`"),
         Ty::Ref(None) => "reference".into(),
         Ty::UserRef => "user reference".into(),
-        Ty::Struct(n) => format!("[`{n}`]"),
+        Ty::Struct(n) => format!("`{n}`"),
         Ty::Sharing => "sharing".into(),
         Ty::Access => "access".into(),
         Ty::AttrValues => "attribute values".into(),

@@ -20,6 +20,7 @@ const HAND_WRITTEN: &[(&str, Ty)] = &[
 /// Names already taken in `dhis2::models` or the Rust prelude; generated items avoid them.
 const RESERVED: &[&str] = &[
     "Option",
+    "SecretString",
     "Result",
     "Vec",
     "String",
@@ -59,6 +60,17 @@ const RESERVED: &[&str] = &[
     "Stats",
 ];
 
+/// Text properties holding credentials; modelled as `SecretString` so `Debug` never shows them.
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "secret",
+    "clientSecret",
+    "emailVerificationToken",
+    "idToken",
+    "restoreToken",
+    "previousPasswords",
+];
+
 /// User references written with explicit nulls (WIRE 1.1).
 const USER_REF_KEYS: &[&str] = &["createdBy", "lastUpdatedBy", "user"];
 
@@ -82,6 +94,7 @@ const GENERIC_COLLECTION_FIELDS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Ty {
     Str,
+    Secret,
     Bool,
     Int,
     Number,
@@ -239,6 +252,16 @@ impl Ctx {
     }
 
     fn ty_of(&self, p: &Value, key: &str) -> Ty {
+        let ty = self.ty_of_inner(p, key);
+        let secret = s(p, "propertyType") == Some("PASSWORD") || SECRET_KEYS.contains(&key);
+        match ty {
+            Ty::Str if secret => Ty::Secret,
+            Ty::Vec(inner) if secret && *inner == Ty::Str => Ty::Vec(Box::new(Ty::Secret)),
+            other => other,
+        }
+    }
+
+    fn ty_of_inner(&self, p: &Value, key: &str) -> Ty {
         let ptype = s(p, "propertyType").unwrap_or("");
         let klass = s(p, "klass");
         match ptype {

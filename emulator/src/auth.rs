@@ -118,6 +118,22 @@ impl AuthState {
         read(&self.users).get(username).cloned()
     }
 
+    /// Checks a password without cloning the user (the Basic hot path): `Ok(user)` or `Err(reason)`.
+    pub(crate) fn check_password(&self, username: &str, password: &[u8]) -> Result<CurrentUser, &'static str> {
+        let users = read(&self.users);
+        let user = users.get(username).ok_or("Unauthorized")?;
+        if !basic::constant_time_eq(user.password.as_bytes(), password) {
+            return Err("Unauthorized");
+        }
+        if user.disabled {
+            return Err("Account disabled");
+        }
+        if user.locked {
+            return Err("Account locked");
+        }
+        Ok(user.current())
+    }
+
     pub(crate) fn upsert_user(&self, user: User) {
         write(&self.users).insert(user.username.clone(), user);
     }

@@ -33,7 +33,10 @@ pub(crate) fn strip_suffix(segment: &str) -> (&str, &'static str) {
 
 /// Whether the emulator serves this type (registered, or present in the store).
 pub(crate) fn type_known(store: &Store, plural: &str) -> bool {
-    schema::by_plural(plural).is_some() || store.collection(plural).is_some()
+    // `apiToken` objects appear only once a token is minted, but the list exists from the start.
+    schema::by_plural(plural).is_some()
+        || store.collection(plural).is_some()
+        || plural == "apiToken"
 }
 
 /// The answer to an unparsable query parameter: 400 E1003 from 2.40, 409 without a code on 2.39 (WIRE.md 11.6).
@@ -210,7 +213,11 @@ pub(crate) fn render_list(
     let mut out = Vec::with_capacity(64 + total.min(10_000) * 64);
     out.push(b'{');
     let page_items: &[&Value] = if q.paging {
-        let page_count = (total as i64 + q.page_size - 1) / q.page_size;
+        let page_count = if total == 0 {
+            0
+        } else {
+            (total as i64 - 1) / q.page_size + 1
+        };
         let page = if total == 0 {
             1
         } else {
@@ -230,7 +237,7 @@ pub(crate) fn render_list(
         out.push(b',');
         // The offset uses the requested page, so a page past the end is empty.
         let start = ((q.page - 1).saturating_mul(q.page_size)).min(total as i64) as usize;
-        let end = (start as i64 + q.page_size).min(total as i64) as usize;
+        let end = (start as i64).saturating_add(q.page_size).min(total as i64) as usize;
         &selected[start..end]
     } else {
         &selected[..]
@@ -274,14 +281,51 @@ pub(crate) async fn list(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let (plural, suffix) = strip_suffix(&segment);
+    list_inner(
+        &state,
+        &segment,
+        prefix.as_ref().map(|p| &p.0),
+        &headers,
+        &uri,
+        raw.as_deref(),
+    )
+}
+
+/// `GET /api/apiToken`: the token metadata objects (their routes are static, so they need their own entry).
+pub(crate) async fn list_tokens(
+    State(state): State<AppState>,
+    prefix: Option<Extension<ApiPrefix>>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    list_inner(
+        &state,
+        "apiToken",
+        prefix.as_ref().map(|p| &p.0),
+        &headers,
+        &uri,
+        raw.as_deref(),
+    )
+}
+
+fn list_inner(
+    state: &AppState,
+    segment: &str,
+    prefix: Option<&ApiPrefix>,
+    headers: &HeaderMap,
+    uri: &Uri,
+    raw: Option<&str>,
+) -> Response {
+    let state = state.clone();
+    let (plural, suffix) = strip_suffix(segment);
     let schema = schema::by_plural(plural);
-    let params = Params::parse(raw.as_deref());
+    let params = Params::parse(raw);
     let q = match ListQuery::parse(&state, &params, schema) {
         Ok(q) => q,
         Err(resp) => return resp,
     };
-    let api_base = web::api_base(&headers, prefix.as_ref().map(|p| &p.0));
+    let api_base = web::api_base(headers, prefix);
     let link_base = format!("{api_base}/{plural}{suffix}");
     let body = {
         let store = state.store_read();

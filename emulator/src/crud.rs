@@ -268,6 +268,12 @@ pub(crate) async fn create(
     obj.insert("lastUpdated".into(), now.into());
     obj.insert("createdBy".into(), who.clone());
     obj.insert("lastUpdatedBy".into(), who);
+    add_defaults(&state, plural, &user, &mut obj);
+    let login = if plural == "users" {
+        take_login(&mut obj)
+    } else {
+        None
+    };
     let obj = Value::Object(obj);
     {
         let mut store = state.store_write();
@@ -320,12 +326,70 @@ pub(crate) async fn create(
             return WebMessage::error(409, e.to_string()).into_response();
         }
     }
+    if let Some((username, password, first, last)) = login {
+        // A created user can log in right away, as on a real server.
+        state.auth().upsert_user(crate::auth::User {
+            username: username.as_str().into(),
+            password,
+            uid: uid.as_str().into(),
+            first_name: first,
+            surname: last,
+            disabled: false,
+            locked: false,
+            superuser: false,
+        });
+    }
     state.counters().add_writes(1);
     let mut resp = ok_report(&state, 201, plural, &uid);
     if let Some(loc) = location(&headers, prefix.as_ref().map(|p| &p.0), plural, &uid) {
         resp.headers_mut().insert(header::LOCATION, loc);
     }
     resp
+}
+
+/// What a new object gets that the client did not send: default sharing, empty translations and attribute values.
+fn add_defaults(state: &AppState, plural: &str, user: &CurrentUser, obj: &mut Map<String, Value>) {
+    let Some(schema) = schema::by_plural(plural) else {
+        return;
+    };
+    if schema.property("sharing").is_some() && !obj.contains_key("sharing") {
+        let mut sharing = Map::new();
+        sharing.insert("owner".into(), user.uid.as_ref().into());
+        if state.version().has_external_sharing() {
+            sharing.insert("external".into(), false.into());
+        }
+        sharing.insert("users".into(), json!({}));
+        sharing.insert("userGroups".into(), json!({}));
+        sharing.insert("public".into(), "rw------".into());
+        obj.insert("sharing".into(), Value::Object(sharing));
+    }
+    for key in ["translations", "attributeValues"] {
+        if schema.property(key).is_some() && !obj.contains_key(key) {
+            obj.insert(key.into(), json!([]));
+        }
+    }
+}
+
+/// Removes the password from a posted user (it is never stored or returned) and returns the login details.
+fn take_login(obj: &mut Map<String, Value>) -> Option<(String, String, String, String)> {
+    let mut password = obj.remove("password");
+    let mut username = obj.get("username").cloned();
+    if let Some(Value::Object(creds)) = obj.get_mut("userCredentials") {
+        password = password.or_else(|| creds.remove("password"));
+        creds.remove("password");
+        username = username.or_else(|| creds.get("username").cloned());
+    }
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+    let (username, password) = (text(username.as_ref()), text(password.as_ref()));
+    if username.is_empty() || password.is_empty() {
+        return None;
+    }
+    Some((
+        username,
+        password,
+        text(obj.get("firstName")),
+        text(obj.get("surname")),
+    ))
 }
 
 fn field_ctx_apply(
@@ -368,16 +432,57 @@ pub(crate) async fn get_one(
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let (plural, uid) = match route_ok(&uri, &plural_seg, &uid_seg) {
+    get_one_inner(
+        &state,
+        &plural_seg,
+        &uid_seg,
+        prefix.as_ref().map(|p| &p.0),
+        &headers,
+        &uri,
+        raw.as_deref(),
+    )
+}
+
+/// `GET /api/apiToken/{uid}`: one token's metadata.
+pub(crate) async fn get_token(
+    State(state): State<AppState>,
+    Path(uid_seg): Path<String>,
+    prefix: Option<Extension<ApiPrefix>>,
+    headers: HeaderMap,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    get_one_inner(
+        &state,
+        "apiToken",
+        &uid_seg,
+        prefix.as_ref().map(|p| &p.0),
+        &headers,
+        &uri,
+        raw.as_deref(),
+    )
+}
+
+fn get_one_inner(
+    state: &AppState,
+    plural_seg: &str,
+    uid_seg: &str,
+    prefix: Option<&ApiPrefix>,
+    headers: &HeaderMap,
+    uri: &Uri,
+    raw: Option<&str>,
+) -> Response {
+    let state = state.clone();
+    let (plural, uid) = match route_ok(uri, plural_seg, uid_seg) {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let params = Params::parse(raw.as_deref());
+    let params = Params::parse(raw);
     let spec = fields::parse(
         params.get("fields").unwrap_or("*"),
         state.version().case_insensitive_transformers(),
     );
-    let api_base = web::api_base(&headers, prefix.as_ref().map(|p| &p.0));
+    let api_base = web::api_base(headers, prefix);
     let out = {
         let store = state.store_read();
         if !type_known(&store, plural) {

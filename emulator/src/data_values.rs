@@ -9,6 +9,9 @@ mod export;
 mod import;
 pub(crate) mod model;
 pub(crate) mod period;
+mod pipeline;
+mod rows;
+mod rules;
 mod single;
 pub(crate) mod synthetic;
 
@@ -53,6 +56,15 @@ impl Params {
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect()
+    }
+
+    /// All raw values of a parameter (not split at commas).
+    pub(crate) fn raw_all(&self, key: &str) -> impl Iterator<Item = &str> {
+        let key = key.to_string();
+        self.0
+            .iter()
+            .filter(move |(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A boolean parameter (`true`, case-insensitive), with a default when absent.

@@ -104,7 +104,19 @@ async fn post_metadata(
         );
     }
     let (status, report, _) = import_into(&state, &payload, &params);
+    if plain_report(&state, prefix.as_ref().map(|e| &e.0)) {
+        // 2.39-2.41 answer `/api/NN/metadata` with NN < 38 without the envelope (WIRE.md 1.6).
+        return web::json(if status == "OK" { 200 } else { 409 }, &report);
+    }
     report_response(&state, status, report)
+}
+
+/// Whether this request gets a bare ImportReport: `/api/NN/metadata` with `NN` < 38 on 2.39-2.41.
+fn plain_report(state: &AppState, prefix: Option<&ApiPrefix>) -> bool {
+    let nn = prefix
+        .and_then(|p| p.0.strip_prefix("/api/"))
+        .and_then(|n| n.parse::<u32>().ok());
+    state.version().major() <= 41 && nn.is_some_and(|n| n < 38)
 }
 
 async fn get_metadata(
@@ -115,8 +127,10 @@ async fn get_metadata(
 ) -> Response {
     let p = Params::parse(query.as_deref());
     let base = web::api_base(&headers, prefix.as_ref().map(|e| &e.0));
-    let doc = export::export(&state, &p, &base);
-    web::json(200, &doc)
+    match export::export(&state, &p, &base) {
+        Ok(doc) => web::json(200, &doc),
+        Err(resp) => resp,
+    }
 }
 
 /// Routes of this area.

@@ -179,7 +179,6 @@ async fn handle(
         *req.uri_mut() = uri;
         req.extensions_mut().insert(prefix);
     }
-    let host_base = web::context_path(req.headers());
     let resp = match fault {
         None | Some(Fault::Pass) => call_router(&router, req).await,
         Some(Fault::Status(s)) => status_answer(s, None),
@@ -255,7 +254,7 @@ async fn handle(
         }
         Some(Fault::Redirect { status, location }) => {
             let target = if location.starts_with('/') {
-                format!("{host_base}{location}")
+                format!("{}{location}", web::context_path(req.headers()))
             } else {
                 location
             };

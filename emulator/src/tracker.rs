@@ -95,6 +95,19 @@ fn leaf_org_units(state: &AppState) -> Vec<String> {
         .collect()
 }
 
+/// Org unit UID -> `path`, for the `CHILDREN` and `DESCENDANTS` org unit modes.
+fn org_unit_paths(state: &AppState) -> HashMap<String, String> {
+    let store = state.store_read();
+    store
+        .list("organisationUnits")
+        .filter_map(|u| {
+            let id = u.get("id")?.as_str()?;
+            let path = u.get("path")?.as_str()?;
+            Some((id.to_string(), path.to_string()))
+        })
+        .collect()
+}
+
 /// Runs `f` on the tracker data, seeding it first when needed.
 fn with_data<R>(
     state: &AppState,
@@ -130,8 +143,9 @@ async fn list_handler(
     let params = parse_query(query);
     let minor = state.version().major();
     let base = base_url(&headers, &format!("/api/tracker/{}", kind.plural()));
+    let paths = org_unit_paths(&state);
     match with_data(&state, &shared, |data| {
-        export::list(data, kind, &params, minor, &base)
+        export::list(data, kind, &params, minor, &base, &paths)
     }) {
         Ok(body) => web::json_cached(200, &body, web::NO_CACHE_PRIVATE),
         Err(text) => message(StatusCode::BAD_REQUEST, &text),

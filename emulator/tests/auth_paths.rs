@@ -319,6 +319,19 @@ async fn minted_tokens_work() {
     assert!(r.header("location").unwrap().contains("/api/apiToken/"));
     let r = with_token(&emu, &format!("ApiToken {key}")).await;
     assert_eq!(r.status, 200);
+    // Listed (without the key), readable, and revocable.
+    let uid = v["response"]["uid"].as_str().unwrap().to_string();
+    let list = get_json(&emu, "/api/apiToken?fields=id,expire,version").await;
+    assert_eq!(list["apiToken"], json!([{"id": uid, "expire": expire, "version": 2}]));
+    let one = get_json(&emu, &format!("/api/apiToken/{uid}")).await;
+    assert!(one.get("key").is_none());
+    let r = call(&emu, "DELETE", &format!("/api/apiToken/{uid}"), None).await;
+    assert_eq!(r.status, 200);
+    let r = with_token(&emu, &format!("ApiToken {key}")).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["message"], "The API token does not exists");
+    let r = call(&emu, "DELETE", &format!("/api/apiToken/{uid}"), None).await;
+    assert_eq!(r.status, 404);
     // 2.40 mints V1.
     let emu40 = start("2.40.2.1").await;
     let r = call(&emu40, "POST", "/api/apiTokens", Some("{}")).await;

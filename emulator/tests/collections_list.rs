@@ -62,6 +62,15 @@ async fn pager_clamps_and_links_are_absolute_with_params() {
     assert_eq!(v["pager"]["pageSize"], 1);
     assert_eq!(v["pager"]["pageCount"], 25);
     assert_eq!(v["pager"]["nextPage"], format!("{base}?page=2&pageSize=1"));
+    // Extreme values neither overflow nor fail.
+    let v = get_json(
+        &emu,
+        "/api/dataElements?fields=id&page=9223372036854775807&pageSize=9223372036854775807",
+    )
+    .await;
+    assert_eq!(v["pager"]["pageCount"], 1);
+    assert_eq!(v["pager"]["page"], 1);
+    assert_eq!(v["dataElements"].as_array().unwrap().len(), 0);
     // Default page size 50 is not repeated in links.
     let v = get_json(&emu, "/api/dataElements.json?page=1&pageSize=50&fields=id").await;
     assert!(v["pager"].get("nextPage").is_none());

@@ -43,6 +43,10 @@ async fn post_get_put_delete_round_trip() {
     assert_eq!(got["createdBy"]["username"], "admin");
     assert!(got["createdBy"].as_object().unwrap().contains_key("code"));
     assert_eq!(got["created"].as_str().unwrap().len(), 23);
+    assert_eq!(got["sharing"]["public"], "rw------");
+    assert_eq!(got["sharing"]["owner"], "M5zQapPyTZI");
+    assert!(got["sharing"].get("external").is_none(), "2.42.6 has no external sharing");
+    assert_eq!(got["translations"], json!([]));
     let got = get_json(
         &emu,
         &format!("/api/dataElements/{uid}.json?fields=id,name"),
@@ -281,4 +285,63 @@ async fn property_route() {
     assert_eq!(v, json!({"categoryCombo": {"id": "CcDefault01"}}));
     let r = get(&emu, "/api/dataElements/DeElem00001/bogusProperty").await;
     assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn created_users_can_log_in_and_passwords_are_not_stored() {
+    let emu = start("2.42.6").await;
+    let body = json!({"username": "nurse", "password": "Nurse1234!", "firstName": "Ann", "surname": "Nurse",
+                      "userRoles": []})
+    .to_string();
+    let r = call(&emu, "POST", "/api/users", Some(&body)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let uid = r.json()["response"]["uid"].as_str().unwrap().to_string();
+    let stored = get_json(&emu, &format!("/api/users/{uid}")).await;
+    assert!(stored.get("password").is_none());
+    let auth = basic("nurse", "Nurse1234!");
+    let r = raw(
+        emu.url(),
+        "GET",
+        "/api/me",
+        &[("Authorization", &auth)],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 200);
+    let me = r.json();
+    assert_eq!(me["id"], uid.as_str());
+    assert_eq!(me["displayName"], "Ann Nurse");
+    assert_ne!(me["authorities"][0], "ALL");
+}
+
+#[tokio::test]
+async fn defaults_exclude_drops_default_objects() {
+    let mut fx = fixture();
+    fx["categoryCombos"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "CcDefault99", "name": "default"}));
+    let emu = dhis2_emulator::Emulator::builder()
+        .seed(dhis2_emulator::Seed::Empty)
+        .import_metadata(fx)
+        .start()
+        .await
+        .unwrap();
+    let all = get_json(&emu, "/api/categoryCombos?fields=name&paging=false").await;
+    let excl = get_json(
+        &emu,
+        "/api/categoryCombos?fields=name&paging=false&defaults=EXCLUDE",
+    )
+    .await;
+    let names = |v: &serde_json::Value| {
+        v["categoryCombos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert!(names(&all).contains(&"default".to_string()));
+    assert!(!names(&excl).contains(&"default".to_string()));
 }

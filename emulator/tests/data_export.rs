@@ -205,7 +205,7 @@ async fn synthetic_export_streams_the_requested_rows() {
         .start()
         .await
         .expect("emulator starts");
-    let base = base(&emu.url().to_string());
+    let base = base(emu.url());
     let r = get(
         &base,
         "/api/dataValueSets?dataSet=anything&period=202401&orgUnit=anything",

@@ -352,3 +352,34 @@ async fn deleting_an_element_with_data_values_is_refused() {
         200
     );
 }
+
+#[tokio::test]
+async fn export_filters_one_type() {
+    let (_emu, base) = start("2.42.6").await;
+    let v = get(&base, "/api/metadata?dataElements=true&dataElements:fields=id,name&dataElements:filter=name:like:Malaria").await.json();
+    let des = v["dataElements"].as_array().unwrap();
+    assert_eq!(des.len(), 19);
+    assert!(des
+        .iter()
+        .all(|d| d["name"].as_str().unwrap().starts_with("Malaria")));
+    let r = get(
+        &base,
+        "/api/metadata?dataElements=true&dataElements:filter=name:bogus:x",
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["errorCode"], "E1003");
+}
+
+#[tokio::test]
+async fn old_api_versions_get_a_plain_report_before_2_42() {
+    let body = payload(vec![element("deMetaEEE01", "Meta plain")]);
+    let (_emu, base) = start("2.41.3").await;
+    let v = post(&base, "/api/37/metadata", &body).await.json();
+    assert_eq!(v["status"], "OK");
+    assert!(v.get("httpStatus").is_none(), "no envelope: {v}");
+    assert_eq!(v["stats"]["created"], 1);
+    let (_emu2, base2) = start("2.42.6").await;
+    let v = post(&base2, "/api/37/metadata", &body).await.json();
+    assert_eq!(v["httpStatus"], "OK");
+}

@@ -162,7 +162,7 @@ async fn seeds_are_identical_across_instances_and_empty_is_minimal() {
         .start()
         .await
         .expect("emulator starts");
-    let base = base(&emu.url().to_string());
+    let base = base(emu.url());
     assert_eq!(total(&base, "organisationUnits").await, 0);
     assert_eq!(total(&base, "dataElements").await, 0);
     assert_eq!(total(&base, "categoryCombos").await, 1);

@@ -162,3 +162,90 @@ async fn ping_needs_no_credentials() {
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), "pong");
 }
+
+#[tokio::test]
+async fn me_follows_metadata_changes() {
+    let emu = start("2.42.6").await;
+    let before = get_json(&emu, "/api/me").await["dataSets"]
+        .as_array()
+        .unwrap()
+        .len();
+    let ds =
+        r#"{"id":"DsNew000001","name":"New set","shortName":"New set","periodType":"Monthly"}"#;
+    let r = call(&emu, "POST", "/api/dataSets", Some(ds)).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let me = get_json(&emu, "/api/me").await;
+    assert_eq!(me["dataSets"].as_array().unwrap().len(), before + 1);
+    assert!(me["dataSets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d == "DsNew000001"));
+}
+
+#[tokio::test]
+async fn versioned_paths_per_version() {
+    let emu = start("2.42.6").await;
+    assert_eq!(get(&emu, "/api/42/system/info").await.status, 200);
+    assert_eq!(get(&emu, "/api/28/me").await.status, 200);
+    assert_eq!(get(&emu, "/api/43/me").await.status, 404);
+    let emu39 = start("2.39.1").await;
+    assert_eq!(get(&emu39, "/api/39/me").await.status, 200);
+    assert_eq!(get(&emu39, "/api/40/me").await.status, 404);
+    let emu44 = start("2.44-SNAPSHOT").await;
+    assert_eq!(get(&emu44, "/api/44/me").await.status, 200);
+}
+
+#[tokio::test]
+async fn binary_serves_with_flags() {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_dhis2-emulator"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--version",
+            "2.43.2",
+            "--seed",
+            "empty",
+            "--fault",
+            "/api/me=503",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let first = lines.next_line().await.unwrap().unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    let second = lines.next_line().await.unwrap().unwrap();
+    assert!(second.contains("admin/district"), "{second}");
+    let auth = basic("admin", "district");
+    let r = raw(&url, "GET", "/api/me", &[("Authorization", &auth)], None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 503);
+    let r = raw(
+        &url,
+        "GET",
+        "/api/system/info",
+        &[("Authorization", &auth)],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.json()["version"], "2.43.2");
+    child.kill().await.unwrap();
+    // Bad flags exit with status 2 and usage.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_dhis2-emulator"))
+        .args(["--bogus"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument `--bogus`"));
+}

@@ -31,7 +31,7 @@ pub struct Upload {
     pub content_type: String,
     /// The bytes.
     pub data: bytes::Bytes,
-    /// `DATA_VALUE` [default], `DOCUMENT`, `MESSAGE_ATTACHMENT`, `USER_AVATAR`, `ORG_UNIT`, `ICON`, ...
+    /// `DATA_VALUE` (the default), `DOCUMENT`, `MESSAGE_ATTACHMENT`, `USER_AVATAR`, `ORG_UNIT`, `ICON`, ...
     pub domain: String,
 }
 

@@ -95,7 +95,7 @@ impl fmt::Display for JobRef {
 
 type Callback = Arc<dyn Fn(&Notification) + Send + Sync>;
 
-/// How to wait for a job: polling interval [500 ms], overall timeout [10 min], optional progress callback.
+/// How to wait for a job: polling interval (default 500 ms), overall timeout (default 10 min), optional progress callback.
 #[derive(Clone)]
 pub struct WaitOptions {
     interval: Duration,

@@ -160,7 +160,7 @@ impl<'a, T: TrackerObject> TrackerQuery<'a, T> {
         self.param("updatedAfter", date)
     }
 
-    /// Page size for [`page`](Self::page) and [`stream`](Self::stream) [50].
+    /// Page size for [`page`](Self::page) and [`stream`](Self::stream) (default 50).
     pub fn page_size(mut self, size: u64) -> Self {
         self.page_size = size.max(1);
         self
@@ -305,17 +305,17 @@ impl<'a> TrackerImport<'a> {
         self
     }
 
-    /// `CREATE`, `UPDATE`, `CREATE_AND_UPDATE` [default] or `DELETE`.
+    /// `CREATE`, `UPDATE`, `CREATE_AND_UPDATE` (the default) or `DELETE`.
     pub fn import_strategy(self, strategy: &str) -> Self {
         self.param("importStrategy", strategy)
     }
 
-    /// `ALL` [default: nothing is stored if anything is invalid] or `OBJECT`.
+    /// `ALL` (the default: nothing is stored if anything is invalid) or `OBJECT`.
     pub fn atomic_mode(self, mode: &str) -> Self {
         self.param("atomicMode", mode)
     }
 
-    /// `ERRORS` [default], `WARNINGS` or `FULL` (with the per-type bundle report).
+    /// `ERRORS` (the default), `WARNINGS` or `FULL` (with the per-type bundle report).
     pub fn report_mode(self, mode: &str) -> Self {
         self.param("reportMode", mode)
     }

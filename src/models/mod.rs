@@ -20,6 +20,7 @@ mod pager;
 pub mod patch;
 mod refs;
 mod resource;
+mod secret;
 mod sharing;
 mod system_info;
 mod tracker;
@@ -39,6 +40,7 @@ pub use pager::Pager;
 pub use patch::{JsonPatch, PatchOp};
 pub use refs::{IdRef, Ref, UserRef};
 pub use resource::{FieldInfo, FieldKind, Resource, TypeInfo};
+pub use secret::SecretString;
 pub use sharing::{Access, AttributeValue, Sharing, SharingEntry, Translation};
 pub use system_info::{DatabaseInfo, SystemInfo};
 pub use tracker::{

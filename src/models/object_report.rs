@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::Field;
+use super::{Field, SecretString};
 
 /// Result for one object of a create/update/patch/delete or a metadata import (WIRE 6.4, 7.2).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -24,9 +24,9 @@ pub struct ObjectReport {
     /// Display name of the object, in import reports.
     #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub display_name: Field<String>,
-    /// The plaintext token, only in the answer to a personal access token creation.
+    /// The plaintext token, only in the answer to a personal access token creation (redacted in `Debug`).
     #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub key: Field<String>,
+    pub key: Field<SecretString>,
     /// Errors about this object; empty on success.
     #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub error_reports: Field<Vec<ErrorReport>>,

@@ -48,6 +48,34 @@ impl TypeInfo {
     pub fn field(&self, name: &str) -> Option<&'static FieldInfo> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// The properties a version has (`version` is a label such as `"v42"`), e.g. to build a `fields` list that
+    /// the server will accept.
+    pub fn fields_in<'v>(&self, version: &'v str) -> impl Iterator<Item = &'static FieldInfo> + 'v {
+        self.fields.iter().filter(move |f| f.in_version(version))
+    }
+
+    /// `true` when the type exists in `version` (a label such as `"v42"`).
+    pub fn in_version(&self, version: &str) -> bool {
+        self.versions.contains(&version)
+    }
+
+    /// The generated type whose collection key (plural) is `plural`, e.g. `"dataElements"`.
+    pub fn by_plural(plural: &str) -> Option<&'static TypeInfo> {
+        super::generated::TYPES.iter().find(|t| t.plural == plural)
+    }
+
+    /// The generated type for a fully qualified Java class, e.g. `"org.hisp.dhis.dataelement.DataElement"`.
+    pub fn by_klass(klass: &str) -> Option<&'static TypeInfo> {
+        super::generated::TYPES.iter().find(|t| t.klass == klass)
+    }
+}
+
+impl FieldInfo {
+    /// `true` when the property exists in `version` (a label such as `"v42"`).
+    pub fn in_version(&self, version: &str) -> bool {
+        self.versions.contains(&version)
+    }
 }
 
 /// Description of one property of a generated type.

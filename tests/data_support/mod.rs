@@ -8,7 +8,11 @@ use serde_json::Value;
 
 /// A running emulator of `version` and a client connected to it as admin.
 pub async fn start(version: &str) -> (Emulator, Dhis2Client) {
-    let emu = Emulator::builder().version(version).start().await.expect("emulator starts");
+    let emu = Emulator::builder()
+        .version(version)
+        .start()
+        .await
+        .expect("emulator starts");
     let client = Dhis2Client::builder(emu.url())
         .auth(BasicAuth::new("admin", "district"))
         .connect()
@@ -28,16 +32,26 @@ pub struct Target {
 
 /// Finds a monthly data set with two numeric data elements and an org unit.
 pub async fn target(client: &Dhis2Client) -> Target {
-    targets(client).await.into_iter().next().expect("the seed has a monthly data set with two numeric elements")
+    targets(client)
+        .await
+        .into_iter()
+        .next()
+        .expect("the seed has a monthly data set with two numeric elements")
 }
 
 /// Like [`target`], but a data set the seed stored 2024 values for.
 pub async fn target_with_data(client: &Dhis2Client) -> Target {
     let root = client
-        .get_raw("api/organisationUnits", &[("filter", "level:eq:1"), ("fields", "id")])
+        .get_raw(
+            "api/organisationUnits",
+            &[("filter", "level:eq:1"), ("fields", "id")],
+        )
         .await
         .unwrap();
-    let root = root["organisationUnits"][0]["id"].as_str().unwrap().to_string();
+    let root = root["organisationUnits"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for t in targets(client).await {
         let params = [
             ("dataSet", t.data_set.as_str()),
@@ -47,7 +61,11 @@ pub async fn target_with_data(client: &Dhis2Client) -> Target {
             ("limit", "1"),
         ];
         if let Ok(found) = client.get_raw("api/dataValueSets", &params).await {
-            if found.get("dataValues").and_then(Value::as_array).is_some_and(|v| !v.is_empty()) {
+            if found
+                .get("dataValues")
+                .and_then(Value::as_array)
+                .is_some_and(|v| !v.is_empty())
+            {
                 return t;
             }
         }
@@ -83,7 +101,10 @@ async fn targets(client: &Dhis2Client) -> Vec<Target> {
             })
             .filter_map(|e| e["dataElement"]["id"].as_str())
             .collect();
-        let ou = ds["organisationUnits"].as_array().and_then(|o| o.first()).and_then(|o| o["id"].as_str());
+        let ou = ds["organisationUnits"]
+            .as_array()
+            .and_then(|o| o.first())
+            .and_then(|o| o["id"].as_str());
         if let (2.., Some(ou)) = (numeric.len(), ou) {
             out.push(Target {
                 data_set: ds["id"].as_str().unwrap().to_string(),

@@ -130,7 +130,12 @@ impl Stats {
         self.max_in_flight.load(Ordering::SeqCst)
     }
     pub fn count(&self, path: &str) -> usize {
-        self.per_path.lock().unwrap().get(path).copied().unwrap_or(0)
+        self.per_path
+            .lock()
+            .unwrap()
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
     /// Every request seen (only kept when the server was started with `keep_log`).
     pub fn log(&self) -> Vec<Req> {
@@ -193,12 +198,15 @@ pub trait Conn: AsyncRead + AsyncWrite + Unpin + Send + 'static {
 }
 
 impl Conn for TcpStream {
+    // `SO_LINGER 0` is deprecated in tokio because a positive linger blocks on drop; zero never blocks.
+    #[allow(deprecated)]
     fn arm_reset(&self) {
         let _ = self.set_linger(Some(Duration::ZERO));
     }
 }
 
 impl Conn for tokio_rustls::server::TlsStream<TcpStream> {
+    #[allow(deprecated)]
     fn arm_reset(&self) {
         let _ = self.get_ref().0.set_linger(Some(Duration::ZERO));
     }
@@ -303,7 +311,10 @@ fn head(resp: &Resp, content_length: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
-async fn read_request<S: Conn>(reader: &mut BufReader<S>, idle: Option<Duration>) -> std::io::Result<Option<(String, String, Vec<(String, String)>, Vec<u8>)>> {
+async fn read_request<S: Conn>(
+    reader: &mut BufReader<S>,
+    idle: Option<Duration>,
+) -> std::io::Result<Option<(String, String, Vec<(String, String)>, Vec<u8>)>> {
     let mut line = String::new();
     let n = match idle {
         Some(d) => match tokio::time::timeout(d, reader.read_line(&mut line)).await {
@@ -351,7 +362,9 @@ async fn serve_conn<S: Conn>(
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     loop {
-        let Some((method, target, headers, body)) = read_request(&mut reader, opts.idle_close).await? else {
+        let Some((method, target, headers, body)) =
+            read_request(&mut reader, opts.idle_close).await?
+        else {
             return Ok(());
         };
         let req = Req {
@@ -395,13 +408,13 @@ async fn serve_conn<S: Conn>(
                 stream.arm_reset();
                 return Ok(());
             }
-            Action::StallHeaders => std::future::pending::<()>().await,
+            Action::StallHeaders => return wait_for_close(&mut reader).await,
             Action::StallBody(resp, sent) => {
                 let mut out = head(&resp, resp.body.len());
                 out.extend_from_slice(&resp.body[..sent.min(resp.body.len())]);
                 stream.write_all(&out).await?;
                 stream.flush().await?;
-                std::future::pending::<()>().await
+                return wait_for_close(&mut reader).await;
             }
             Action::Raw(bytes) => {
                 stream.write_all(&bytes).await?;
@@ -409,6 +422,16 @@ async fn serve_conn<S: Conn>(
                 stream.shutdown().await?;
                 return Ok(());
             }
+        }
+    }
+}
+
+/// Stalls until the client closes the connection (so a test can see that a cancelled request let it go).
+async fn wait_for_close<S: Conn>(reader: &mut BufReader<S>) -> std::io::Result<()> {
+    let mut buf = [0u8; 512];
+    loop {
+        if reader.read(&mut buf).await? == 0 {
+            return Ok(());
         }
     }
 }
@@ -452,7 +475,9 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
 
 /// Open file descriptors of this process (Linux: entries of `/proc/self/fd`).
 pub fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// Resident set size in KiB (Linux: `VmRSS` of `/proc/self/status`).

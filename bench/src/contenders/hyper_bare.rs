@@ -8,7 +8,7 @@ use http::{header, HeaderValue, Request, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::io::AsyncWriteExt;
 
 use crate::BenchError;
@@ -22,12 +22,16 @@ pub(crate) const BASIC_ADMIN: &str = "Basic YWRtaW46ZGlzdHJpY3Q=";
 /// A client whose pool keeps up to `max_idle_per_host` idle connections.
 pub(crate) fn client(max_idle_per_host: usize) -> BareClient {
     let mut connector = HttpConnector::new();
-    // Same settings as the dhis2 client's connector (src/: nodelay on, connect timeout, scheme checked by the
-    // TLS wrapper rather than by the HTTP connector).
+    // Same settings as the dhis2 client's connector (src/tls.rs: nodelay on, connect timeout, scheme checked by
+    // the TLS wrapper rather than by the HTTP connector). The TLS wrapper itself is left out: plain HTTP here.
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(Duration::from_secs(60)));
     connector.enforce_http(false);
+    // Pool settings as the dhis2 client builds them (timers set so the 90 s idle timeout works).
     Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(max_idle_per_host)
         .build(connector)
 }

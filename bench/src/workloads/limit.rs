@@ -62,7 +62,13 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
     })?;
     let base = server.url();
     let limit = plan.limit_max;
-    let mut notes = Vec::new();
+    let mut notes = vec![format!(
+        "limit_10k: the server holds each request {} ms so requests overlap; dhis2_unlimited runs with \
+         max_concurrent_requests(Semaphore::MAX_PERMITS) because Limits has no switch to turn the limit off, so \
+         its permit is still taken: the ratio is the cost of waiting at the limit (50 tasks, 20 permits), not of \
+         the layer's presence",
+        plan.limit_server_delay.as_millis()
+    )];
     // (name, client, load tasks): each task owns one clone of the client.
     let mut contenders = vec![(
         contender::HYPER_BARE,

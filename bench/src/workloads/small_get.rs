@@ -80,7 +80,11 @@ pub(crate) fn run(
 ) -> Result<Outcome, BenchError> {
     let server = host.start(ServerConfig::default())?;
     let base = server.url();
-    let mut notes = Vec::new();
+    let mut notes = vec![
+        "small_get: hyper_bare and dhis2_get_response collect the body bytes only; dhis2_raw (serde_json map), \
+         dhis2_typed (dhis2::models::Me) and reqwest (serde_json::Value) also decode the JSON"
+            .to_string(),
+    ];
     // Every pool may keep one idle connection per load task, so no contender reconnects mid-run.
     let idle = concurrency.max(1);
     let mut contenders: Vec<(&'static str, SmallClient)> = vec![

@@ -16,28 +16,21 @@ pub(crate) fn authenticate(state: &AppState, encoded: &str, headers: &HeaderMap)
     let Some((username, password)) = decoded.as_deref().and_then(|s| s.split_once(':')) else {
         return AuthOutcome::Reject(unauthorized("Unauthorized"));
     };
-    let Some(user) = state.auth().user(username) else {
-        return AuthOutcome::Reject(unauthorized("Unauthorized"));
+    let user = match state.auth().check_password(username, password.as_bytes()) {
+        Ok(u) => u,
+        Err(reason) => return AuthOutcome::Reject(unauthorized(reason)),
     };
-    if !constant_time_eq(user.password.as_bytes(), password.as_bytes()) {
-        return AuthOutcome::Reject(unauthorized("Unauthorized"));
-    }
-    if user.disabled {
-        return AuthOutcome::Reject(unauthorized("Account disabled"));
-    }
-    if user.locked {
-        return AuthOutcome::Reject(unauthorized("Account locked"));
-    }
     // Only hand out the cookie when the client did not already send one.
     let set = if cookie(headers, "JSESSIONID").is_some() {
         None
     } else {
         Some(state.auth().basic_session(&user.username))
     };
-    AuthOutcome::User(user.current(), set)
+    AuthOutcome::User(user, set)
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares without an early exit, so timing does not reveal how much of a password matched.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

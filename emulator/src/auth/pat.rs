@@ -4,10 +4,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -27,6 +27,7 @@ pub(crate) struct Restrictions {
 /// A stored token (only its hash is kept, as DHIS2 does).
 #[derive(Debug, Clone)]
 pub(crate) struct PatRecord {
+    pub(crate) uid: String,
     pub(crate) owner: String,
     pub(crate) expires: SystemTime,
     pub(crate) restrictions: Restrictions,
@@ -108,6 +109,7 @@ pub(crate) fn register(
 ) -> String {
     let uid = uid.unwrap_or_else(crate::crud::generate_uid);
     let rec = PatRecord {
+        uid: uid.clone(),
         owner: owner.to_string(),
         expires,
         restrictions,
@@ -275,7 +277,12 @@ async fn create(
             _ => {}
         }
     }
-    let key = mint(state.version().validates_pat_checksum());
+    let v2 = state.version().validates_pat_checksum();
+    let key = mint(v2);
+    let expire_ms = expires
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
     let uid = register(
         state.auth(),
         &key,
@@ -284,6 +291,21 @@ async fn create(
         restrictions,
         None,
     );
+    // The token's metadata (never the key) is also an object, so `GET /api/apiToken[/{uid}]` list and show it.
+    let now = web::format_date(now);
+    let object = json!({
+        "id": uid,
+        "created": now,
+        "lastUpdated": now,
+        "version": if v2 { 2 } else { 1 },
+        "type": if v2 { "PERSONAL_ACCESS_TOKEN_V2" } else { "PERSONAL_ACCESS_TOKEN" },
+        "expire": expire_ms,
+        "attributes": parsed.get("attributes").cloned().unwrap_or_else(|| json!([])),
+        "createdBy": {"id": user.uid.as_ref(), "username": user.username.as_ref()},
+    });
+    if let Err(e) = state.store_write().insert(TOKEN_COLLECTION, object) {
+        tracing::warn!("api token object not stored: {e}");
+    }
     state.counters().add_writes(1);
     let response = json!({
         "responseType": state.version().response_type("ObjectReport"),
@@ -305,11 +327,51 @@ async fn create(
     resp
 }
 
-/// Token routes (behind auth).
+/// The store collection holding token metadata.
+const TOKEN_COLLECTION: &str = "apiToken";
+
+/// `DELETE /api/apiToken/{uid}`: revokes the token (its hash and its metadata object).
+async fn revoke(State(state): State<AppState>, Path(uid): Path<String>) -> Response {
+    let removed_object = state.store_write().remove(TOKEN_COLLECTION, &uid).is_some();
+    let mut pats = super::write(&state.auth().pats);
+    let before = pats.len();
+    pats.retain(|_, r| r.uid != uid);
+    let removed_hash = pats.len() != before;
+    drop(pats);
+    if !removed_object && !removed_hash {
+        return crate::crud::not_found(&state, TOKEN_COLLECTION, &uid);
+    }
+    state.counters().add_writes(1);
+    let response = json!({
+        "responseType": state.version().response_type("ObjectReport"),
+        "uid": uid,
+        "klass": "org.hisp.dhis.security.apikey.ApiToken",
+        "errorReports": [],
+    });
+    WebMessage::new(200, "OK")
+        .response(response)
+        .into_response()
+}
+
+/// Token routes (behind auth). Listing and reading go through the generic collection routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/apiToken", post(create))
-        .route("/api/apiTokens", post(create))
+        .route(
+            "/api/apiToken",
+            post(create).get(crate::collections::list_tokens),
+        )
+        .route(
+            "/api/apiTokens",
+            post(create).get(crate::collections::list_tokens),
+        )
+        .route(
+            "/api/apiToken/{uid}",
+            get(crate::crud::get_token).delete(revoke),
+        )
+        .route(
+            "/api/apiTokens/{uid}",
+            get(crate::crud::get_token).delete(revoke),
+        )
 }
 
 #[cfg(test)]

@@ -243,10 +243,16 @@ pub(super) fn write_row(out: &mut Vec<u8>, v: &DataValue) {
     }
     out.extend_from_slice(b",\"storedBy\":");
     push_str(out, &v.stored_by);
+    let created = format_millis_utc(v.created);
     out.extend_from_slice(b",\"created\":\"");
-    out.extend_from_slice(format_millis_utc(v.created).as_bytes());
+    out.extend_from_slice(created.as_bytes());
     out.extend_from_slice(b"\",\"lastUpdated\":\"");
-    out.extend_from_slice(format_millis_utc(v.last_updated).as_bytes());
+    if v.last_updated == v.created {
+        // Most rows were never edited: format the timestamp once.
+        out.extend_from_slice(created.as_bytes());
+    } else {
+        out.extend_from_slice(format_millis_utc(v.last_updated).as_bytes());
+    }
     out.push(b'"');
     if let Some(c) = &v.comment {
         out.extend_from_slice(b",\"comment\":");

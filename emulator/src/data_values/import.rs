@@ -5,7 +5,7 @@
 //! reject it with 400 (`E81xx`), invalid values become `E812x` conflicts, and every stored value counts as
 //! `updated`. The `E81xx` decoding codes other than `E8104` are our best reading of DHIS2's numbering.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -16,7 +16,11 @@ use axum::Extension;
 use serde_json::{json, Map, Value};
 
 use super::model::{now_millis, DataValue, Uid};
+use super::pipeline::{decode_checks, set_level_checks};
+use super::rows::{rows_of, translate_ids, IdScheme, Row};
+use super::rules::{check_value, element_rules, ElementRules};
 use super::{period, Params};
+use crate::auth::CurrentUser;
 use crate::jobs::{self, JobOutcome, JobResult};
 use crate::seed::DEFAULT_COC;
 use crate::state::AppState;
@@ -61,38 +65,14 @@ pub(super) struct Options {
     atomic: bool,
     /// Identifier schemes (`UID`, `CODE`, `NAME`) for data elements, org units and option combos.
     schemes: [IdScheme; 3],
-}
-
-/// How a payload identifies objects (`idScheme`, `dataElementIdScheme`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum IdScheme {
-    Uid,
-    Code,
-    Name,
-}
-
-impl IdScheme {
-    fn parse(v: Option<&str>) -> Option<IdScheme> {
-        match v?.to_ascii_uppercase().as_str() {
-            "UID" | "ID" => Some(IdScheme::Uid),
-            "CODE" => Some(IdScheme::Code),
-            "NAME" => Some(IdScheme::Name),
-            _ => None,
-        }
-    }
-
-    fn key(self) -> &'static str {
-        match self {
-            IdScheme::Uid => "id",
-            IdScheme::Code => "code",
-            IdScheme::Name => "name",
-        }
-    }
+    /// `storedBy` of values that do not name one: the authenticated user.
+    user: Arc<str>,
 }
 
 impl Options {
-    fn from_params(p: &Params) -> Options {
+    fn from_params(p: &Params, user: Arc<str>) -> Options {
         Options {
+            user,
             strategy: Strategy::parse(p.get("importStrategy").or(p.get("strategy"))),
             dry_run: p.flag("dryRun", false),
             is_async: p.flag("async", false),
@@ -125,140 +105,6 @@ impl Options {
             "skipCache": false
         })
     }
-}
-
-/// One incoming row, with the set-level defaults applied and empty strings as `None` (WIRE.md 1.3).
-#[derive(Debug, Clone)]
-struct Row {
-    de: Option<String>,
-    pe: Option<String>,
-    ou: Option<String>,
-    coc: Option<String>,
-    aoc: Option<String>,
-    value: Option<String>,
-    comment: Option<String>,
-    follow_up: bool,
-    stored_by: Option<String>,
-    deleted: bool,
-}
-
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    }
-}
-
-fn rows_of(payload: &Value) -> Vec<Row> {
-    let top = |k: &str| text(payload.get(k));
-    let (pe, ou, aoc) = (top("period"), top("orgUnit"), top("attributeOptionCombo"));
-    payload
-        .get("dataValues")
-        .and_then(Value::as_array)
-        .map(|rows| {
-            rows.iter()
-                .map(|r| Row {
-                    de: text(r.get("dataElement")),
-                    pe: text(r.get("period")).or_else(|| pe.clone()),
-                    ou: text(r.get("orgUnit")).or_else(|| ou.clone()),
-                    coc: text(r.get("categoryOptionCombo")),
-                    aoc: text(r.get("attributeOptionCombo")).or_else(|| aoc.clone()),
-                    value: text(r.get("value")),
-                    comment: text(r.get("comment")),
-                    follow_up: truthy(r.get("followup").or(r.get("followUp"))),
-                    stored_by: text(r.get("storedBy")),
-                    deleted: truthy(r.get("deleted")),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// What a data element allows, looked up once per import.
-#[derive(Debug, Clone)]
-pub(super) struct ElementRules {
-    pub(super) value_type: String,
-    pub(super) options: Option<HashSet<String>>,
-}
-
-/// Reads a data element's value type and option codes from the store.
-pub(super) fn element_rules(store: &Store, de: &str) -> Option<ElementRules> {
-    let obj = store.get("dataElements", de)?;
-    let value_type = obj
-        .get("valueType")
-        .and_then(Value::as_str)
-        .unwrap_or("TEXT")
-        .to_string();
-    let options = obj
-        .get("optionSet")
-        .and_then(|r| r.get("id"))
-        .and_then(Value::as_str)
-        .map(|os| {
-            store
-                .get("optionSets", os)
-                .and_then(|s| s.get("options"))
-                .and_then(Value::as_array)
-                .map(|opts| {
-                    opts.iter()
-                        .filter_map(|o| o.get("id").and_then(Value::as_str))
-                        .filter_map(|oid| store.get("options", oid))
-                        .filter_map(|o| o.get("code").and_then(Value::as_str))
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        });
-    Some(ElementRules {
-        value_type,
-        options,
-    })
-}
-
-/// Checks a value against a value type; `Err` carries DHIS2's i18n key for the failure.
-pub(super) fn check_value(value_type: &str, v: &str) -> Result<(), &'static str> {
-    let int = || v.parse::<i64>().ok();
-    let num = || v.parse::<f64>().ok().filter(|f| f.is_finite());
-    let ok = match value_type {
-        "INTEGER" => int().is_some(),
-        "INTEGER_POSITIVE" => int().is_some_and(|i| i > 0),
-        "INTEGER_NEGATIVE" => int().is_some_and(|i| i < 0),
-        "INTEGER_ZERO_OR_POSITIVE" => int().is_some_and(|i| i >= 0),
-        "NUMBER" | "UNIT_INTERVAL" => num().is_some(),
-        "PERCENTAGE" => num().is_some_and(|f| (0.0..=100.0).contains(&f)),
-        "BOOLEAN" => {
-            ["true", "false", "1", "0", "t", "f"].contains(&v.to_ascii_lowercase().as_str())
-        }
-        "TRUE_ONLY" => ["true", "1", "t"].contains(&v.to_ascii_lowercase().as_str()),
-        "DATE" => v.len() == 10 && super::model::parse_date_millis(v).is_some(),
-        "TEXT" => v.chars().count() <= 50_000,
-        _ => true,
-    };
-    if ok {
-        return Ok(());
-    }
-    Err(match value_type {
-        "INTEGER" => "value_not_integer",
-        "INTEGER_POSITIVE" => "value_not_positive_integer",
-        "INTEGER_NEGATIVE" => "value_not_negative_integer",
-        "INTEGER_ZERO_OR_POSITIVE" => "value_not_zero_or_positive_integer",
-        "NUMBER" | "UNIT_INTERVAL" => "value_not_numeric",
-        "PERCENTAGE" => "value_not_percentage",
-        "BOOLEAN" => "value_not_bool",
-        "TRUE_ONLY" => "value_not_true_only",
-        "DATE" => "value_not_valid_date",
-        _ => "value_length_greater_than_max_length",
-    })
 }
 
 /// A compact key for the upsert index (periods are at most 16 bytes in practice).
@@ -360,249 +206,205 @@ fn failed_summary(options: &Options, why: &str) -> Outcome {
     Outcome::Summary(s, "ERROR")
 }
 
-/// Rewrites CODE/NAME identifiers to UIDs (unknown ones are left as they are and fail validation).
-fn translate_ids(store: &Store, rows: &mut [Row], schemes: [IdScheme; 3]) {
-    let [de, ou, coc] = schemes;
-    let map = |plural: &str, scheme: IdScheme| -> HashMap<String, String> {
-        store
-            .list(plural)
-            .filter_map(|o| {
-                let k = o.get(scheme.key())?.as_str()?;
-                let id = o.get("id")?.as_str()?;
-                Some((k.to_string(), id.to_string()))
-            })
-            .collect()
-    };
-    let swap = |field: &mut Option<String>, m: &HashMap<String, String>| {
-        if let Some(uid) = field.as_ref().and_then(|v| m.get(v)) {
-            *field = Some(uid.clone());
-        }
-    };
-    if de != IdScheme::Uid {
-        let m = map("dataElements", de);
-        rows.iter_mut().for_each(|r| swap(&mut r.de, &m));
-    }
-    if ou != IdScheme::Uid {
-        let m = map("organisationUnits", ou);
-        rows.iter_mut().for_each(|r| swap(&mut r.ou, &m));
-    }
-    if coc != IdScheme::Uid {
-        let m = map("categoryOptionCombos", coc);
-        rows.iter_mut().for_each(|r| {
-            swap(&mut r.coc, &m);
-            swap(&mut r.aoc, &m);
-        });
-    }
+/// What row validation needs besides the row.
+struct RowCtx<'a> {
+    store: &'a Store,
+    new_pipeline: bool,
+    /// Value checks are skipped for `importStrategy=DELETE`.
+    check_values: bool,
+    now: i64,
+    stored_by: Arc<str>,
 }
 
-/// 2.43+ set-level checks: the data set (given or detected) and the rows' references.
-fn set_level_checks(store: &Store, payload: &Value, rows: &[Row]) -> Result<(), Box<WebMessage>> {
-    let conflict = |code: &str, msg: String| Box::new(WebMessage::error(409, msg).error_code(code));
-    let data_sets: Vec<&Value> = store.list("dataSets").collect();
-    let members = |ds: &Value| -> HashSet<String> {
-        ds.get("dataSetElements")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| {
-                        e.get("dataElement")?
-                            .get("id")?
-                            .as_str()
-                            .map(str::to_string)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+/// A conflict for row `index`; the 2.43+ pipeline never sets `object`.
+fn conflict(
+    ctx: &RowCtx<'_>,
+    index: usize,
+    object: Option<&str>,
+    objects: Value,
+    value: String,
+    code: &'static str,
+    property: &'static str,
+) -> Box<Conflict> {
+    let object = if ctx.new_pipeline {
+        None
+    } else {
+        object.map(str::to_string)
     };
-    let des: Vec<&str> = {
-        let mut seen = HashSet::new();
-        rows.iter()
-            .filter_map(|r| r.de.as_deref())
-            .filter(|d| seen.insert(*d))
-            .collect()
-    };
-    let ds_uid = match text(payload.get("dataSet")) {
-        Some(ds) => {
-            if Uid::parse(&ds).is_none() {
-                return Err(conflict("E8004", format!("Data set UID not valid: `{ds}`")));
-            }
-            if store.get("dataSets", &ds).is_none() {
-                return Err(conflict("E8005", format!("Data set not found: `{ds}`")));
-            }
-            ds
-        }
-        None => {
-            let known: Vec<&str> = des
-                .iter()
-                .copied()
-                .filter(|d| store.get("dataElements", d).is_some())
-                .collect();
-            let mut found: Vec<String> = Vec::new();
-            let mut orphans = Vec::new();
-            for de in &known {
-                let sets: Vec<String> = data_sets
-                    .iter()
-                    .filter(|ds| members(ds).contains(*de))
-                    .filter_map(|ds| ds.get("id").and_then(Value::as_str).map(str::to_string))
-                    .collect();
-                if sets.is_empty() {
-                    orphans.push(*de);
-                }
-                for s in sets {
-                    if !found.contains(&s) {
-                        found.push(s);
-                    }
-                }
-            }
-            if found.len() > 1 {
-                return Err(conflict(
-                    "E8002",
-                    format!(
-                        "Data set detection failed, found multiple sets: [{}]",
-                        found.join(", ")
-                    ),
-                ));
-            }
-            match found.pop() {
-                Some(ds) if orphans.is_empty() => ds,
-                _ => {
-                    let list = if orphans.is_empty() {
-                        des.clone()
-                    } else {
-                        orphans
-                    };
-                    return Err(conflict(
-                        "E8003",
-                        format!(
-                            "Data set detection failed, found no set for data element(s): `{}`",
-                            list.join(", ")
-                        ),
-                    ));
-                }
-            }
-        }
-    };
-    let ds_members = store
-        .get("dataSets", &ds_uid)
-        .map(members)
-        .unwrap_or_default();
-    let bad_des: Vec<&str> = des
-        .iter()
-        .copied()
-        .filter(|d| !ds_members.contains(*d))
-        .collect();
-    if !bad_des.is_empty() {
-        return Err(conflict(
-            "E8020",
-            format!(
-                "Data set `{ds_uid}` not usable with data element(s): `{}`",
-                bad_des.join(", ")
-            ),
-        ));
-    }
-    let ds_period_type = store
-        .get("dataSets", &ds_uid)
-        .and_then(|d| d.get("periodType"))
-        .and_then(Value::as_str);
-    if let Some(pt) = ds_period_type {
-        let mut seen = HashSet::new();
-        let wrong: Vec<&str> = rows
-            .iter()
-            .filter_map(|r| r.pe.as_deref())
-            .filter(|pe| period::parse(pe).is_some_and(|p| p.period_type != pt) && seen.insert(*pe))
-            .collect();
-        if !wrong.is_empty() {
-            return Err(conflict(
-                "E8021",
-                format!(
-                    "Data set `{ds_uid}` not usable with period(s): `{}`",
-                    wrong.join(", ")
-                ),
-            ));
-        }
-    }
-    let unknown = |plural: &str, pick: &dyn Fn(&Row) -> Option<&str>| -> Vec<String> {
-        let mut seen = HashSet::new();
-        rows.iter()
-            .filter_map(pick)
-            .filter(|u| store.get(plural, u).is_none() && seen.insert(u.to_string()))
-            .map(str::to_string)
-            .collect()
-    };
-    let ous = unknown("organisationUnits", &|r| r.ou.as_deref());
-    if !ous.is_empty() {
-        return Err(conflict(
-            "E8022",
-            format!(
-                "Data set `{ds_uid}` not usable with org unit(s): `{}`",
-                ous.join(", ")
-            ),
-        ));
-    }
-    let aocs = unknown("categoryOptionCombos", &|r| r.aoc.as_deref());
-    if !aocs.is_empty() {
-        return Err(conflict(
-            "E8023",
-            format!(
-                "Data set `{ds_uid}` not usable with attribute option combo(s): `{}`",
-                aocs.join(", ")
-            ),
-        ));
-    }
-    let cocs = unknown("categoryOptionCombos", &|r| r.coc.as_deref());
-    if !cocs.is_empty() {
-        return Err(conflict(
-            "E8024",
-            format!(
-                "Data set `{ds_uid}` not usable with category option combo(s): `{}`",
-                cocs.join(", ")
-            ),
-        ));
-    }
-    Ok(())
+    Box::new(Conflict {
+        object,
+        objects,
+        value,
+        code,
+        property,
+        index,
+    })
 }
 
-/// 2.43+ decoding: every row needs well-formed references and a valid period, or the request gets 400.
-fn decode_checks(rows: &[Row]) -> Result<(), Box<WebMessage>> {
-    let bad = |code: &str, msg: String| Box::new(WebMessage::error(400, msg).error_code(code));
-    for (i, r) in rows.iter().enumerate() {
-        match r.pe.as_deref() {
-            None => return Err(bad("E8100", format!("Value #{i} period is required"))),
-            Some(p) if period::parse(p).is_none() => {
-                return Err(bad("E8101", format!("Value #{i} period not valid: `{p}`")))
-            }
-            _ => {}
+/// Checks one row's references and value; a valid row becomes the value to store.
+fn validate_row(
+    ctx: &RowCtx<'_>,
+    rules: &mut HashMap<String, Option<ElementRules>>,
+    i: usize,
+    r: &Row,
+) -> Result<DataValue, Box<Conflict>> {
+    let store = ctx.store;
+    let de = r.de.as_deref().unwrap_or("");
+    let rule = rules
+        .entry(de.to_string())
+        .or_insert_with(|| element_rules(store, de))
+        .clone();
+    let not_found = |de: &str| {
+        conflict(
+            ctx,
+            i,
+            Some(de),
+            json!({"dataElement": de}),
+            format!("Data element not found or not accessible: `{de}`"),
+            "E7610",
+            "dataElement",
+        )
+    };
+    let Some(rule) = rule else {
+        return Err(not_found(de));
+    };
+    let pe = r.pe.as_deref().unwrap_or("");
+    if period::parse(pe).is_none() {
+        let msg = format!("Period not valid: `{pe}`");
+        return Err(conflict(
+            ctx,
+            i,
+            Some(pe),
+            json!({"period": pe}),
+            msg,
+            "E7611",
+            "period",
+        ));
+    }
+    let ou = r.ou.as_deref().unwrap_or("");
+    if store.get("organisationUnits", ou).is_none() {
+        let msg = format!("Organisation unit not found or not accessible: `{ou}`");
+        return Err(conflict(
+            ctx,
+            i,
+            Some(ou),
+            json!({"orgUnit": ou}),
+            msg,
+            "E7612",
+            "orgUnit",
+        ));
+    }
+    let coc = r.coc.as_deref().unwrap_or(DEFAULT_COC);
+    if store.get("categoryOptionCombos", coc).is_none() {
+        let msg =
+            format!("Category option combo not found or not accessible for writing data: `{coc}`");
+        let objects = json!({"categoryOptionCombo": coc});
+        return Err(conflict(
+            ctx,
+            i,
+            Some(coc),
+            objects,
+            msg,
+            "E7613",
+            "categoryOptionCombo",
+        ));
+    }
+    let aoc = r.aoc.as_deref().unwrap_or(DEFAULT_COC);
+    if store.get("categoryOptionCombos", aoc).is_none() {
+        let msg =
+            format!("Attribute option combo not found or not accessible for writing data: `{aoc}`");
+        let objects = json!({"attributeOptionCombo": aoc});
+        return Err(conflict(
+            ctx,
+            i,
+            Some(aoc),
+            objects,
+            msg,
+            "E7615",
+            "attributeOptionCombo",
+        ));
+    }
+    if let Some(v) = r.value.as_deref().filter(|_| ctx.check_values) {
+        if let Err(key) = check_value(&rule.value_type, v) {
+            let vt = &rule.value_type;
+            return Err(if ctx.new_pipeline {
+                let msg = format!("Value #{i} value `{v}` is no valid {vt}: {key}");
+                conflict(
+                    ctx,
+                    i,
+                    None,
+                    json!({"args": format!("{i}-{v}-{vt}")}),
+                    msg,
+                    "E8122",
+                    "value",
+                )
+            } else {
+                let msg = format!("Value must match data element's `{de}` type constraints: {key}");
+                conflict(
+                    ctx,
+                    i,
+                    Some(v),
+                    json!({"value": v, "dataElement": de}),
+                    msg,
+                    "E7619",
+                    "value",
+                )
+            });
         }
-        match r.de.as_deref() {
-            None => return Err(bad("E8103", format!("Value #{i} data element is required"))),
-            Some(d) if Uid::parse(d).is_none() => {
-                return Err(bad(
-                    "E8104",
-                    format!("Value #{i} data element UID not valid: `{d}`"),
-                ))
-            }
-            _ => {}
-        }
-        match r.ou.as_deref() {
-            None => return Err(bad("E8105", format!("Value #{i} org unit is required"))),
-            Some(o) if Uid::parse(o).is_none() => {
-                return Err(bad(
-                    "E8106",
-                    format!("Value #{i} org unit UID not valid: `{o}`"),
-                ))
-            }
-            _ => {}
-        }
-        for (v, what, code) in [
-            (&r.coc, "category option combo", "E8108"),
-            (&r.aoc, "attribute option combo", "E8110"),
-        ] {
-            if let Some(u) = v.as_deref().filter(|u| Uid::parse(u).is_none()) {
-                return Err(bad(code, format!("Value #{i} {what} UID not valid: `{u}`")));
-            }
+        if rule.options.as_ref().is_some_and(|opts| !opts.contains(v)) {
+            return Err(if ctx.new_pipeline {
+                let msg = format!("Value #{i} value `{v}` is not a valid option");
+                conflict(
+                    ctx,
+                    i,
+                    None,
+                    json!({"args": format!("{i}-{v}")}),
+                    msg,
+                    "E8123",
+                    "value",
+                )
+            } else {
+                let msg = format!(
+                    "Data value is not a valid option of the data element option set: `{de}`"
+                );
+                conflict(
+                    ctx,
+                    i,
+                    Some(v),
+                    json!({"value": v, "dataElement": de}),
+                    msg,
+                    "E7621",
+                    "value",
+                )
+            });
         }
     }
-    Ok(())
+    let (Some(de_u), Some(ou_u), Some(coc_u), Some(aoc_u)) = (
+        Uid::parse(de),
+        Uid::parse(ou),
+        Uid::parse(coc),
+        Uid::parse(aoc),
+    ) else {
+        // Stored objects always have valid UIDs; this only guards against odd imported metadata.
+        return Err(not_found(de));
+    };
+    Ok(DataValue {
+        data_element: de_u,
+        period: pe.into(),
+        org_unit: ou_u,
+        category_option_combo: coc_u,
+        attribute_option_combo: aoc_u,
+        value: r.value.as_deref().map(Box::from),
+        stored_by: r
+            .stored_by
+            .as_deref()
+            .map_or_else(|| ctx.stored_by.clone(), Arc::from),
+        comment: r.comment.as_deref().map(Box::from),
+        created: ctx.now,
+        last_updated: ctx.now,
+        follow_up: r.follow_up,
+        deleted: false,
+    })
 }
 
 /// Runs an import against the store (under the write lock, no `.await`).
@@ -620,180 +422,23 @@ pub(super) fn run_import(state: &AppState, payload: &Value, options: &Options) -
         }
     }
 
-    let default_coc = Uid::parse(DEFAULT_COC);
+    let ctx = RowCtx {
+        store: &store,
+        new_pipeline,
+        check_values: options.strategy != Strategy::Delete,
+        now: now_millis(),
+        stored_by: options.user.clone(),
+    };
     let mut rules: HashMap<String, Option<ElementRules>> = HashMap::new();
     let mut conflicts = Vec::new();
     let mut valid: Vec<(usize, &Row, DataValue)> = Vec::with_capacity(rows.len());
-    let now = now_millis();
-    let stored_by_default: Arc<str> = Arc::from(state.config().admin_username.as_str());
-
     for (i, r) in rows.iter().enumerate() {
-        let mut add = |object: Option<&str>, objects: Value, value: String, code, property| {
-            let object = if new_pipeline {
-                None
-            } else {
-                object.map(str::to_string)
-            };
-            conflicts.push(Conflict {
-                object,
-                objects,
-                value,
-                code,
-                property,
-                index: i,
-            });
-        };
-        let de = r.de.as_deref().unwrap_or("");
-        let rule = rules
-            .entry(de.to_string())
-            .or_insert_with(|| element_rules(&store, de))
-            .clone();
-        let Some(rule) = rule else {
-            add(
-                Some(de),
-                json!({"dataElement": de}),
-                format!("Data element not found or not accessible: `{de}`"),
-                "E7610",
-                "dataElement",
-            );
-            continue;
-        };
-        let pe = r.pe.as_deref().unwrap_or("");
-        if period::parse(pe).is_none() {
-            add(
-                Some(pe),
-                json!({"period": pe}),
-                format!("Period not valid: `{pe}`"),
-                "E7611",
-                "period",
-            );
-            continue;
+        match validate_row(&ctx, &mut rules, i, r) {
+            Ok(dv) => valid.push((i, r, dv)),
+            Err(c) => conflicts.push(*c),
         }
-        let ou = r.ou.as_deref().unwrap_or("");
-        if store.get("organisationUnits", ou).is_none() {
-            add(
-                Some(ou),
-                json!({"orgUnit": ou}),
-                format!("Organisation unit not found or not accessible: `{ou}`"),
-                "E7612",
-                "orgUnit",
-            );
-            continue;
-        }
-        let coc = r.coc.as_deref().unwrap_or(DEFAULT_COC);
-        if store.get("categoryOptionCombos", coc).is_none() {
-            add(
-                Some(coc),
-                json!({"categoryOptionCombo": coc}),
-                format!(
-                    "Category option combo not found or not accessible for writing data: `{coc}`"
-                ),
-                "E7613",
-                "categoryOptionCombo",
-            );
-            continue;
-        }
-        let aoc = r.aoc.as_deref().unwrap_or(DEFAULT_COC);
-        if store.get("categoryOptionCombos", aoc).is_none() {
-            add(
-                Some(aoc),
-                json!({"attributeOptionCombo": aoc}),
-                format!(
-                    "Attribute option combo not found or not accessible for writing data: `{aoc}`"
-                ),
-                "E7615",
-                "attributeOptionCombo",
-            );
-            continue;
-        }
-        if let Some(v) = r.value.as_deref() {
-            if options.strategy != Strategy::Delete {
-                if let Err(key) = check_value(&rule.value_type, v) {
-                    if new_pipeline {
-                        add(
-                            None,
-                            json!({"args": format!("{i}-{v}-{}", rule.value_type)}),
-                            format!(
-                                "Value #{i} value `{v}` is no valid {}: {key}",
-                                rule.value_type
-                            ),
-                            "E8122",
-                            "value",
-                        );
-                    } else {
-                        add(
-                            Some(v),
-                            json!({"value": v, "dataElement": de}),
-                            format!(
-                                "Value must match data element's `{de}` type constraints: {key}"
-                            ),
-                            "E7619",
-                            "value",
-                        );
-                    }
-                    continue;
-                }
-                if let Some(opts) = &rule.options {
-                    if !opts.contains(v) {
-                        if new_pipeline {
-                            add(
-                                None,
-                                json!({"args": format!("{i}-{v}")}),
-                                format!("Value #{i} value `{v}` is not a valid option"),
-                                "E8123",
-                                "value",
-                            );
-                        } else {
-                            add(
-                                Some(v),
-                                json!({"value": v, "dataElement": de}),
-                                format!("Data value is not a valid option of the data element option set: `{de}`"),
-                                "E7621",
-                                "value",
-                            );
-                        }
-                        continue;
-                    }
-                }
-            }
-        }
-        let (Some(de_u), Some(ou_u), Some(coc_u), Some(aoc_u)) = (
-            Uid::parse(de),
-            Uid::parse(ou),
-            Uid::parse(coc),
-            Uid::parse(aoc).or(default_coc),
-        ) else {
-            add(
-                Some(de),
-                json!({"dataElement": de}),
-                format!("Data element not found or not accessible: `{de}`"),
-                "E7610",
-                "dataElement",
-            );
-            continue;
-        };
-        valid.push((
-            i,
-            r,
-            DataValue {
-                data_element: de_u,
-                period: pe.into(),
-                org_unit: ou_u,
-                category_option_combo: coc_u,
-                attribute_option_combo: aoc_u,
-                value: r.value.as_deref().map(Box::from),
-                stored_by: r
-                    .stored_by
-                    .as_deref()
-                    .map_or_else(|| stored_by_default.clone(), Arc::from),
-                comment: r.comment.as_deref().map(Box::from),
-                created: now,
-                last_updated: now,
-                follow_up: r.follow_up,
-                deleted: false,
-            },
-        ));
     }
+    let now = ctx.now;
 
     if options.atomic && !conflicts.is_empty() {
         // Atomic mode: nothing is written when any value is invalid.
@@ -958,11 +603,16 @@ pub(super) async fn post_data_value_set(
     State(state): State<AppState>,
     headers: HeaderMap,
     prefix: Option<Extension<ApiPrefix>>,
+    user: Option<Extension<CurrentUser>>,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
     let params = Params::parse(query.as_deref());
-    let options = Options::from_params(&params);
+    let username = user.map_or_else(
+        || Arc::from(state.config().admin_username.as_str()),
+        |u| u.0.username.clone(),
+    );
+    let options = Options::from_params(&params, username);
     let payload: Result<Value, String> = if body.iter().all(u8::is_ascii_whitespace) {
         Ok(json!({"dataValues": []}))
     } else {

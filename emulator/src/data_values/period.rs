@@ -45,11 +45,12 @@ pub(crate) fn parse(iso: &str) -> Option<Period> {
     if s.len() < 4 {
         return None;
     }
-    let y: i64 = num(&s[..4])?;
+    // `get` rather than slicing: the input is user text and may not be ASCII.
+    let y: i64 = num(s.get(..4)?)?;
     if !(1000..=9999).contains(&y) {
         return None;
     }
-    let rest = &s[4..];
+    let rest = s.get(4..)?;
     match rest.len() {
         0 => return months("Yearly", y, 1, 12),
         2 if num::<u32>(rest).is_some() => return months("Monthly", y, num(rest)?, 1),
@@ -145,6 +146,8 @@ mod tests {
         assert!(parse("202413").is_none());
         assert!(parse("2024Q5").is_none());
         assert!(parse("abc").is_none());
+        assert!(parse("20€1").is_none());
+        assert!(parse("2024€").is_none());
         assert!(parse("2024April").is_some());
     }
 }

@@ -8,11 +8,13 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use serde_json::{json, Value};
 
-use super::import::{check_value, element_rules};
 use super::model::{now_millis, DataValue, Uid};
+use super::rules::{check_value, element_rules};
 use super::{period, Params};
+use crate::auth::CurrentUser;
 use crate::seed::DEFAULT_COC;
 use crate::state::AppState;
 use crate::store::Store;
@@ -108,6 +110,7 @@ fn position(store: &Store, t: &Target) -> Option<usize> {
 /// `POST /api/dataValues`.
 pub(super) async fn post_value(
     State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
@@ -147,7 +150,10 @@ pub(super) async fn post_value(
         }
     }
     let now = now_millis();
-    let stored_by: Arc<str> = Arc::from(state.config().admin_username.as_str());
+    let stored_by: Arc<str> = user.map_or_else(
+        || Arc::from(state.config().admin_username.as_str()),
+        |u| u.0.username.clone(),
+    );
     match position(&store, &t) {
         Some(i) => {
             if let Some(existing) = store.data_values.get_mut(i) {

@@ -1,16 +1,22 @@
 //! `GET /api/metadata`: an export of chosen types (`dataElements=true`, per-type `dataElements:fields=...`,
 //! global `fields`, default `:owner`) with the `system` header (WIRE.md 7.3). With no type selected every
-//! stored type is exported. `defaults=EXCLUDE` drops the generated "default" category objects.
+//! stored type is exported. `defaults=EXCLUDE` drops the generated "default" category objects;
+//! `dataElements:filter=name:like:ANC` filters one type (bad filters get the list endpoints' E1003 answer).
 
 use serde_json::{json, Map, Value};
 
+use axum::response::Response;
+
+use crate::collections;
 use crate::data_values::Params;
 use crate::fields::{self, FieldContext};
+use crate::filter;
+use crate::schema;
 use crate::state::AppState;
 use crate::web;
 
 /// Builds the export document (under the store read lock; no `.await`).
-pub(crate) fn export(state: &AppState, p: &Params, api_base: &str) -> Value {
+pub(crate) fn export(state: &AppState, p: &Params, api_base: &str) -> Result<Value, Response> {
     let store = state.store_read();
     let available = store.plurals();
     let mut chosen: Vec<&str> = available
@@ -34,6 +40,8 @@ pub(crate) fn export(state: &AppState, p: &Params, api_base: &str) -> Value {
         .is_some_and(|d| d.eq_ignore_ascii_case("EXCLUDE"));
     let skip_sharing = p.flag("skipSharing", false);
     let resolve = |uid: &str| store.find_by_uid_any_type(uid);
+    let resolve_any: &filter::Resolver<'_> =
+        &|uid: &str| store.find_by_uid_any_type(uid).map(|(_, v)| v);
     let ctx = FieldContext {
         resolve: &resolve,
         api_base: Some(api_base),
@@ -55,8 +63,15 @@ pub(crate) fn export(state: &AppState, p: &Params, api_base: &str) -> Value {
             .get(&format!("{plural}:fields"))
             .map_or(global.as_str(), |s| s);
         let spec = fields::parse(spec_text, insensitive);
+        let filters = filter::parse_all(
+            p.raw_all(&format!("{plural}:filter")),
+            schema::by_plural(plural),
+            state.version().has_not_empty_operator(),
+        )
+        .map_err(|e| collections::query_error(state, &e.0))?;
         let items: Vec<Value> = store
             .list(plural)
+            .filter(|o| filter::matches_all(&filters, false, o, resolve_any))
             .filter(|o| {
                 !(exclude_defaults && o.get("name").and_then(Value::as_str) == Some("default"))
             })
@@ -72,5 +87,5 @@ pub(crate) fn export(state: &AppState, p: &Params, api_base: &str) -> Value {
             .collect();
         out.insert(plural.to_string(), Value::Array(items));
     }
-    Value::Object(out)
+    Ok(Value::Object(out))
 }

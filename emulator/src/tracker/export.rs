@@ -133,11 +133,14 @@ pub(crate) fn paging(params: &Params, minor: u32) -> Result<Paging, String> {
 }
 
 /// Filters the objects of `kind` by the request's parameters, honouring which names the version accepts.
+///
+/// `paths` maps org unit UIDs to their `path` (`/root/.../uid`), for `orgUnitMode` `CHILDREN` and `DESCENDANTS`.
 pub(crate) fn filter<'a>(
     data: &'a TrackerData,
     kind: Kind,
     params: &Params,
     minor: u32,
+    paths: &HashMap<String, String>,
 ) -> Result<Vec<&'a Value>, String> {
     let mut org_units = Vec::new();
     if minor >= 41 {
@@ -145,6 +148,13 @@ pub(crate) fn filter<'a>(
     }
     if minor <= 41 {
         org_units.extend(list_param(params, "orgUnit"));
+    }
+    let mut mode = None;
+    if minor >= 41 {
+        mode = param(params, "orgUnitMode").map(str::to_ascii_uppercase);
+    }
+    if minor <= 41 && mode.is_none() {
+        mode = param(params, "ouMode").map(str::to_ascii_uppercase);
     }
     let mut tracked_entities = Vec::new();
     if minor >= 41 {
@@ -170,9 +180,27 @@ pub(crate) fn filter<'a>(
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(String::from);
     let matches = |v: &&Value| -> bool {
         if !org_units.is_empty() && kind != Kind::Relationships {
-            match v.get("orgUnit").and_then(Value::as_str) {
-                Some(ou) if org_units.iter().any(|o| o == ou) => {}
-                _ => return false,
+            let Some(ou) = v.get("orgUnit").and_then(Value::as_str) else {
+                return false;
+            };
+            let selected = org_units.iter().any(|o| o == ou);
+            let in_scope = match mode.as_deref() {
+                Some("DESCENDANTS") => {
+                    let path = paths.get(ou).map(String::as_str).unwrap_or("");
+                    selected
+                        || path
+                            .split('/')
+                            .any(|seg| org_units.iter().any(|o| o == seg))
+                }
+                Some("CHILDREN") => {
+                    let path = paths.get(ou).map(String::as_str).unwrap_or("");
+                    let parent = path.rsplit('/').nth(1).unwrap_or("");
+                    selected || org_units.iter().any(|o| o == parent)
+                }
+                _ => selected,
+            };
+            if !in_scope {
+                return false;
             }
         }
         if let Some(after) = updated_after {
@@ -398,9 +426,10 @@ pub(crate) fn list(
     params: &Params,
     minor: u32,
     base: &str,
+    paths: &HashMap<String, String>,
 ) -> Result<Value, String> {
     let paging = paging(params, minor)?;
-    let matched = filter(data, kind, params, minor)?;
+    let matched = filter(data, kind, params, minor, paths)?;
     let total = matched.len() as u64;
     let (rows, has_next) = if paging.paged {
         let start = (paging.page - 1).saturating_mul(paging.page_size);
@@ -515,6 +544,7 @@ mod tests {
             &p(&[("pageSize", "2")]),
             40,
             base,
+            &HashMap::new(),
         )
         .unwrap();
         assert_eq!(v40["instances"].as_array().unwrap().len(), 2);
@@ -526,6 +556,7 @@ mod tests {
             &p(&[("totalPages", "true")]),
             41,
             base,
+            &HashMap::new(),
         )
         .unwrap();
         assert_eq!(v41["pager"]["total"], 2500);
@@ -537,6 +568,7 @@ mod tests {
             &p(&[("page", "2"), ("pageSize", "10")]),
             42,
             "http://h/e",
+            &HashMap::new(),
         )
         .unwrap();
         assert_eq!(v42["events"].as_array().unwrap().len(), 10);
@@ -555,20 +587,20 @@ mod tests {
             .to_string();
         let old = p(&[("trackedEntity", &te)]);
         assert_eq!(
-            filter(&data, Kind::TrackedEntities, &old, 40)
+            filter(&data, Kind::TrackedEntities, &old, 40, &HashMap::new())
                 .unwrap()
                 .len(),
             1
         );
         assert_eq!(
-            filter(&data, Kind::TrackedEntities, &old, 42)
+            filter(&data, Kind::TrackedEntities, &old, 42, &HashMap::new())
                 .unwrap()
                 .len(),
             2500
         );
         let new = p(&[("trackedEntities", &te)]);
         assert_eq!(
-            filter(&data, Kind::TrackedEntities, &new, 42)
+            filter(&data, Kind::TrackedEntities, &new, 42, &HashMap::new())
                 .unwrap()
                 .len(),
             1
@@ -596,14 +628,61 @@ mod tests {
     }
 
     #[test]
-    fn relationships_need_an_anchor() {
-        let data = generate(&[]);
-        assert!(filter(&data, Kind::Relationships, &p(&[]), 42).is_err());
-        let te = data.tracked_entities[0]["trackedEntity"].as_str().unwrap();
+    fn descendants_mode_uses_org_unit_paths() {
+        let units = vec!["LeafAaaaaa1".to_string(), "LeafBbbbbb2".to_string()];
+        let data = generate(&units);
+        let paths: HashMap<String, String> = [
+            (
+                "LeafAaaaaa1".to_string(),
+                "/RootRrrrrr1/DistDdddd01/LeafAaaaaa1".to_string(),
+            ),
+            (
+                "LeafBbbbbb2".to_string(),
+                "/RootRrrrrr1/DistDdddd02/LeafBbbbbb2".to_string(),
+            ),
+        ]
+        .into();
+        let q = |mode: &str, ou: &str| p(&[("orgUnits", ou), ("orgUnitMode", mode)]);
+        let count = |params: Params| {
+            filter(&data, Kind::TrackedEntities, &params, 42, &paths)
+                .unwrap()
+                .len()
+        };
+        assert_eq!(count(q("SELECTED", "DistDdddd01")), 0);
+        let under_first = count(q("DESCENDANTS", "DistDdddd01"));
+        assert!(under_first > 0 && under_first < 2500);
+        assert_eq!(count(q("CHILDREN", "DistDdddd01")), under_first);
+        assert_eq!(count(q("DESCENDANTS", "RootRrrrrr1")), 2500);
         assert_eq!(
-            filter(&data, Kind::Relationships, &p(&[("trackedEntity", te)]), 42)
+            count(q("CHILDREN", "RootRrrrrr1")),
+            0,
+            "leaves are grandchildren of the root"
+        );
+        // 2.40 spells it ouMode and orgUnit.
+        let old = p(&[("orgUnit", "RootRrrrrr1"), ("ouMode", "DESCENDANTS")]);
+        assert_eq!(
+            filter(&data, Kind::TrackedEntities, &old, 40, &paths)
                 .unwrap()
                 .len(),
+            2500
+        );
+    }
+
+    #[test]
+    fn relationships_need_an_anchor() {
+        let data = generate(&[]);
+        assert!(filter(&data, Kind::Relationships, &p(&[]), 42, &HashMap::new()).is_err());
+        let te = data.tracked_entities[0]["trackedEntity"].as_str().unwrap();
+        assert_eq!(
+            filter(
+                &data,
+                Kind::Relationships,
+                &p(&[("trackedEntity", te)]),
+                42,
+                &HashMap::new()
+            )
+            .unwrap()
+            .len(),
             1
         );
     }

@@ -112,7 +112,7 @@ pub(crate) fn now_string() -> String {
 
 /// Generates the seed; `org_units` are the org units to spread records over (synthetic ones when empty).
 pub(crate) fn generate(org_units: &[String]) -> TrackerData {
-    let mut rng = Prng::new(0x7472_6163_6b65_72); // "tracker"
+    let mut rng = Prng::new(0x0074_7261_636b_6572); // "tracker"
     let fallback: Vec<String>;
     let org_units: &[String] = if org_units.is_empty() {
         fallback = (0..20).map(|_| rng.uid()).collect();

@@ -100,10 +100,7 @@ fn parse(raw: &[u8]) -> Resp {
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
         let size_txt = String::from_utf8_lossy(&data[..eol]).to_string();
         let size = usize::from_str_radix(size_txt.split(';').next().unwrap().trim(), 16).unwrap();
         data = &data[eol + 2..];
@@ -160,7 +157,7 @@ pub async fn start(version: &str) -> (dhis2_emulator::Emulator, String) {
         .start()
         .await
         .expect("emulator starts");
-    let url = base(&emu.url().to_string());
+    let url = base(emu.url());
     (emu, url)
 }
 

@@ -26,7 +26,7 @@ pub struct CategoryOption {
     pub access: Field<Access>,
     /// `aggregationType`.
     ///
-    /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`), read-only. The descriptor differs between versions (v41: [`AggregationType`]; v42: [`AggregationType`]; v43: boolean; v44: [`AggregationType`]).
+    /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`), read-only. The descriptor differs between versions (v41: `AggregationType`; v42: `AggregationType`; v43: boolean; v44: `AggregationType`).
     #[serde(
         rename = "aggregationType",
         default,

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, SecretString, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Dhis2 O Auth2 Client** (`org.hisp.dhis.security.oauth2.client.Dhis2OAuth2Client`).
@@ -69,7 +69,7 @@ pub struct Dhis2OAuth2Client {
         default,
         skip_serializing_if = "Field::is_absent"
     )]
-    pub client_secret: Field<String>,
+    pub client_secret: Field<SecretString>,
     /// `clientSecretExpiresAt`.
     ///
     /// DHIS2: `DATE`.

@@ -740,7 +740,7 @@ pub struct MapView {
     pub program_stage: Field<Ref<ProgramStage>>,
     /// `programStatus`.
     ///
-    /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.EnrollmentStatus`). The descriptor differs between versions (v41: [`ProgramStatus`]; v42: [`EnrollmentStatus`]; v43: [`EnrollmentStatus`]; v44: [`EnrollmentStatus`]).
+    /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.EnrollmentStatus`). The descriptor differs between versions (v41: `ProgramStatus`; v42: `EnrollmentStatus`; v43: `EnrollmentStatus`; v44: `EnrollmentStatus`).
     #[serde(
         rename = "programStatus",
         default,

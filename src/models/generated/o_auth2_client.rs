@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, SecretString, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **O Auth2 Client** (`org.hisp.dhis.security.oauth2.OAuth2Client`).
@@ -131,7 +131,7 @@ pub struct OAuth2Client {
     ///
     /// DHIS2: `TEXT`, required, max length 36.
     #[serde(rename = "secret", default, skip_serializing_if = "Field::is_absent")]
-    pub secret: Field<String>,
+    pub secret: Field<SecretString>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

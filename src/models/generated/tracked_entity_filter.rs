@@ -87,7 +87,7 @@ pub struct TrackedEntityFilter {
     pub enrollment_created_period: Field<::serde_json::Value>,
     /// `enrollmentStatus`.
     ///
-    /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.EnrollmentStatus`). The descriptor differs between versions (v41: [`ProgramStatus`]; v42: [`EnrollmentStatus`]; v43: [`EnrollmentStatus`]; v44: [`EnrollmentStatus`]).
+    /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.EnrollmentStatus`). The descriptor differs between versions (v41: `ProgramStatus`; v42: `EnrollmentStatus`; v43: `EnrollmentStatus`; v44: `EnrollmentStatus`).
     #[serde(
         rename = "enrollmentStatus",
         default,

@@ -9,8 +9,8 @@ use super::{
     UserGroup, UserRole,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
-    Translation, TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, SecretString,
+    Sharing, Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **User** (`org.hisp.dhis.user.User`).
@@ -143,7 +143,7 @@ pub struct User {
         default,
         skip_serializing_if = "Field::is_absent"
     )]
-    pub email_verification_token: Field<String>,
+    pub email_verification_token: Field<SecretString>,
     /// `emailVerified`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v42, v43, v44.
@@ -328,7 +328,7 @@ pub struct User {
     ///
     /// DHIS2: `PASSWORD`.
     #[serde(rename = "password", default, skip_serializing_if = "Field::is_absent")]
-    pub password: Field<String>,
+    pub password: Field<SecretString>,
     /// `passwordLastUpdated`.
     ///
     /// DHIS2: `DATE`.

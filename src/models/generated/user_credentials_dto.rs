@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Category, CategoryOptionGroupSet, UserRole};
-use crate::models::{Access, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, TypeInfo};
+use crate::models::{
+    Access, DhisDate, Field, FieldInfo, FieldKind, Ref, SecretString, Sharing, TypeInfo,
+};
 
 /// DHIS2 **User Credentials Dto** (`org.hisp.dhis.user.UserCredentialsDto`).
 ///
@@ -68,7 +70,7 @@ pub struct UserCredentialsDto {
     ///
     /// DHIS2: `TEXT`.
     #[serde(rename = "idToken", default, skip_serializing_if = "Field::is_absent")]
-    pub id_token: Field<String>,
+    pub id_token: Field<SecretString>,
     /// `invitation`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -101,7 +103,7 @@ pub struct UserCredentialsDto {
     ///
     /// DHIS2: `TEXT`.
     #[serde(rename = "password", default, skip_serializing_if = "Field::is_absent")]
-    pub password: Field<String>,
+    pub password: Field<SecretString>,
     /// `passwordLastUpdated`.
     ///
     /// DHIS2: `DATE`.
@@ -119,7 +121,7 @@ pub struct UserCredentialsDto {
         default,
         skip_serializing_if = "Field::is_absent"
     )]
-    pub previous_passwords: Field<Vec<String>>,
+    pub previous_passwords: Field<Vec<SecretString>>,
     /// `restoreExpiry`.
     ///
     /// DHIS2: `DATE`.
@@ -137,7 +139,7 @@ pub struct UserCredentialsDto {
         default,
         skip_serializing_if = "Field::is_absent"
     )]
-    pub restore_token: Field<String>,
+    pub restore_token: Field<SecretString>,
     /// `selfRegistered`.
     ///
     /// DHIS2: `BOOLEAN`.

@@ -1,0 +1,173 @@
+//! Cancellation: dropping a request future mid-flight releases its concurrency permit and its connection; a
+//! cancelled job wait leaves nothing running.
+
+mod reliability_support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dhis2::accessors::tasks::{JobRef, WaitOptions};
+use dhis2::{Dhis2Client, Limits, RetryPolicy};
+use reliability_support as support;
+use serde_json::json;
+use support::{Action, Resp};
+
+/// `/api/slow` never answers (until the client hangs up); everything else answers at once.
+async fn slow_and_fast() -> support::Server {
+    support::start(|req| async move {
+        match req.path() {
+            "/api/slow" => Action::StallHeaders,
+            "/api/slow-body" => Action::StallBody(
+                Resp::bytes(200, "application/json", r#"{"a":"0123456789"}"#),
+                5,
+            ),
+            _ => Action::Reply(Resp::json(200, json!({"ok": true}))),
+        }
+    })
+    .await
+}
+
+async fn client(url: &str, limit: usize) -> Dhis2Client {
+    Dhis2Client::builder(url)
+        .skip_version_probe(true)
+        .retry_policy(RetryPolicy::default())
+        .limits(Limits::default().max_concurrent_requests(limit))
+        .connect()
+        .await
+        .unwrap()
+}
+
+async fn settle(what: &str, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{what} did not settle"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn cancel_dropped_request_releases_permit_and_connection() {
+    let srv = slow_and_fast().await;
+    let c = client(&srv.url, 1).await;
+    // Holds the only permit, then is dropped mid-flight (the server has the request and is stalling).
+    let slow = c.get_raw("api/slow", &[]);
+    assert!(tokio::time::timeout(Duration::from_millis(100), slow)
+        .await
+        .is_err());
+    assert_eq!(srv.stats.count("/api/slow"), 1);
+    // With limit 1, this only proceeds if the dropped request gave its permit back.
+    let fast = tokio::time::timeout(Duration::from_secs(2), c.get_raw("api/fast", &[])).await;
+    assert_eq!(
+        fast.expect("the permit was not released").unwrap()["ok"],
+        true
+    );
+    // The cancelled request's connection was closed (the server saw the hang-up), not left dangling.
+    settle("the stalled server request", || srv.stats.in_flight() == 0).await;
+    settle("the cancelled connection", || {
+        srv.stats.open_connections() <= 1
+    })
+    .await;
+    assert_eq!(
+        srv.stats.count("/api/slow"),
+        1,
+        "a cancelled request is not retried behind the caller's back"
+    );
+}
+
+#[tokio::test]
+async fn cancel_dropped_body_read_releases_permit_and_connection() {
+    let srv = slow_and_fast().await;
+    let c = client(&srv.url, 1).await;
+    let slow = c.get_raw("api/slow-body", &[]);
+    assert!(tokio::time::timeout(Duration::from_millis(100), slow)
+        .await
+        .is_err());
+    let fast = tokio::time::timeout(Duration::from_secs(2), c.get_raw("api/fast", &[])).await;
+    assert_eq!(
+        fast.expect("the permit was not released").unwrap()["ok"],
+        true
+    );
+    settle("the stalled body", || srv.stats.in_flight() == 0).await;
+    settle("the cancelled connection", || {
+        srv.stats.open_connections() <= 1
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cancel_many_aborted_tasks_return_every_permit() {
+    let srv = slow_and_fast().await;
+    let c = client(&srv.url, 5).await;
+    let stuck: Vec<_> = (0..20)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.get_raw("api/slow", &[]).await })
+        })
+        .collect();
+    settle("five requests at the server", || srv.stats.in_flight() == 5).await;
+    for t in &stuck {
+        t.abort();
+    }
+    for t in stuck {
+        assert!(t.await.unwrap_err().is_cancelled());
+    }
+    // All five permits are back: five requests run at the same time.
+    let fast: Vec<_> = (0..5).map(|_| c.get_raw("api/fast", &[])).collect();
+    let all = tokio::time::timeout(Duration::from_secs(2), futures_util::future::join_all(fast))
+        .await
+        .expect("permits were not released");
+    assert!(all.iter().all(|r| r.is_ok()));
+    settle("the stalled requests", || srv.stats.in_flight() == 0).await;
+    assert_eq!(
+        srv.stats.count("/api/slow"),
+        5,
+        "queued requests that were aborted never reached the server"
+    );
+}
+
+#[tokio::test]
+async fn cancel_job_wait_leaves_nothing_running() {
+    let polls = Arc::new(AtomicUsize::new(0));
+    let p = polls.clone();
+    let srv = support::start(move |req| {
+        let p = p.clone();
+        async move {
+            if req.path().starts_with("/api/system/tasks/") {
+                p.fetch_add(1, Ordering::SeqCst);
+                return Action::Reply(Resp::json(
+                    200,
+                    json!([{"uid": "n1", "level": "INFO", "category": "DATAVALUE_IMPORT",
+                            "time": "2026-01-01T00:00:00.000", "message": "Importing", "completed": false}]),
+                ));
+            }
+            Action::Reply(Resp::json(200, json!({"ok": true})))
+        }
+    })
+    .await;
+    let c = client(&srv.url, 1).await;
+    let job = JobRef::new("DATAVALUE_IMPORT", "aBcDeFgHiJk");
+    let tasks = c.tasks();
+    let wait = tasks.wait(&job, WaitOptions::new().interval(Duration::from_millis(20)));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), wait)
+            .await
+            .is_err(),
+        "the job never completes"
+    );
+    let seen = polls.load(Ordering::SeqCst);
+    assert!(seen >= 3, "the wait was polling: {seen}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        seen,
+        "nothing kept polling after the wait was dropped"
+    );
+    assert_eq!(srv.stats.in_flight(), 0);
+    // And its permit is free (limit 1).
+    let fast = tokio::time::timeout(Duration::from_secs(2), c.get_raw("api/fast", &[])).await;
+    assert!(fast.expect("permit released").is_ok());
+}
