@@ -734,21 +734,23 @@ impl Prepared {
         let mut current = self;
         let mut attempt: u32 = 1;
         loop {
-            let policy = current.opts.body_retry.clone();
             let max_body = current.opts.max_body;
-            let next = match &policy {
-                Some(p) if attempt < p.max_attempts => current.try_clone(),
+            // The copy to resend and the backoff before it, if the policy allows another attempt.
+            let next = match &current.opts.body_retry {
+                Some(p) if attempt < p.max_attempts => {
+                    current.try_clone().map(|n| (n, p.backoff(attempt)))
+                }
                 _ => None,
             };
             let (resp, method, path) = current.send().await?;
             match map_response_limited(resp, &method, &path, max_body).await {
                 Ok(bytes) => return Ok((bytes, method, path)),
                 Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
-                    let (Some(next), Some(policy)) = (next, policy) else {
+                    let Some((next, delay)) = next else {
                         return Err(e);
                     };
                     tracing::debug!(%method, path, attempt, error = %e, "response body failed; resending");
-                    tokio::time::sleep(policy.backoff(attempt)).await;
+                    tokio::time::sleep(delay).await;
                     current = next;
                     attempt += 1;
                 }

@@ -5,7 +5,8 @@
 //!    redirects by hand for at most [`MAX_HOPS`] hops. A redirect from https to http is never followed.
 //! 2. Strip a login-page suffix (`/dhis-web-login`, `/login`, `/dhis-web-commons/security/login.action` and
 //!    anything after it), the query and any trailing `/` from the final URL.
-//! 3. Same origin as configured: adopt it. Another origin: adopt it only if the scheme is unchanged, the registrable
+//! 3. Same origin as configured: adopt it (after checking that its `/api/system/info` answers like DHIS2 when the
+//!    path changed). Another origin: adopt it only if the scheme is unchanged, the registrable
 //!    domain matches (see [`registrable_domain`]) and its `/api/system/info` answers with a DHIS2 body (system info
 //!    JSON, or a DHIS2 error envelope with `httpStatusCode`). Otherwise keep the configured URL.
 
@@ -88,8 +89,18 @@ pub(crate) async fn canonical_base_url(
         current = next;
     }
     let candidate = strip_login_suffix(&last_good);
-    if same_origin(&candidate, configured) {
+    if candidate == *configured {
         return Ok(candidate);
+    }
+    if same_origin(&candidate, configured) {
+        // Another path on the same origin (e.g. the server lives under `/dhis`): adopt it only if DHIS2 answers
+        // there, so a redirect to some app page (`/dhis-web-dashboard/`) does not become the base URL.
+        let answers = tokio::time::timeout(timeout, answers_like_dhis2(client, &candidate)).await;
+        return Ok(if answers.unwrap_or(false) {
+            candidate
+        } else {
+            configured.clone()
+        });
     }
     if candidate.scheme() != configured.scheme() {
         return Ok(configured.clone());

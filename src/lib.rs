@@ -40,10 +40,14 @@ mod error;
 mod handshake;
 pub mod models;
 mod profile;
+pub mod query;
 mod stack;
 mod state;
 mod tls;
+pub mod versioning;
 
+pub use accessors::metadata::{Metadata, MetadataExport, MetadataImportOptions, MetadataPayload};
+pub use accessors::resources::{Collection, Page, Resources};
 pub use accessors::System;
 pub use builder::{
     ClientBuilder, Limits, SharedLimit, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SYSTEM_CACHE_TTL,
@@ -52,9 +56,11 @@ pub use builder::{
 pub use client::{Dhis2Client, JSON_PATCH};
 pub use error::Error;
 pub use profile::{open_client, Profile, ProfileAuth};
+pub use query::{Fields, Filter, Order, Preset, Query};
 pub use stack::BoxService;
 pub use state::ClientState;
 pub use tls::TlsConfig;
+pub use versioning::Capabilities;
 
 pub use dhis2_layers::auth::{
     AuthError, AuthProvider, BasicAuth, BearerAuth, MemoryTokenStore, OAuth2Auth, OAuth2Config,

@@ -129,6 +129,35 @@ async fn streamed_answer_matches_the_buffered_one() {
 }
 
 #[tokio::test]
+async fn option_combos_split_the_values() {
+    let (_emu, client) = data_support::start("2.42.6").await;
+    let t = data_support::target_with_data(&client).await;
+    let root = root(&client).await;
+    let q = client
+        .analytics()
+        .query()
+        .dx([t.data_element.clone()])
+        .ou([root.clone()])
+        .filter("pe", ["202401"]);
+    let total = q.clone().get().await.unwrap();
+    let split = q.dimension("co", Vec::<String>::new()).get().await.unwrap();
+    assert_eq!(split.column_index("co"), Some(2));
+    let cocs = split.dimension_items("co");
+    assert_eq!(
+        cocs.len(),
+        split.rows.len(),
+        "one row per option combo with data"
+    );
+    assert!(cocs.iter().all(|c| split.item_name(c).is_some()));
+    let sum: f64 = split.rows.iter().filter_map(|r| split.value_of(r)).sum();
+    let whole = total.value_of(&total.rows[0]).unwrap();
+    assert!(
+        (sum - whole).abs() < 0.05 * split.rows.len() as f64 + 0.06,
+        "{sum} vs {whole}"
+    );
+}
+
+#[tokio::test]
 async fn a_query_without_data_items_is_a_409() {
     let (_emu, client) = data_support::start("2.42.6").await;
     let err = client

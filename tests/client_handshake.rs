@@ -160,3 +160,18 @@ async fn https_is_never_traded_for_http() {
         "the http target was never contacted"
     );
 }
+
+#[tokio::test]
+async fn same_origin_redirect_to_a_non_dhis2_path_is_not_adopted() {
+    let srv = serve(|r: Recorded| async move {
+        match r.path() {
+            "/" => Reply::redirect(302, "/dhis-web-dashboard/"),
+            "/dhis-web-dashboard/" => Reply::raw(200, "text/html", "<html>app</html>"),
+            "/api/system/info" => Reply::json(200, system_info("2.42.6")),
+            _ => Reply::raw(404, "text/html", "<html>404</html>"),
+        }
+    })
+    .await;
+    let c = Dhis2Client::builder(&srv.url).connect().await.unwrap();
+    assert_eq!(c.base_url(), srv.url);
+}

@@ -196,3 +196,38 @@ async fn a_silent_server_cannot_hang_connect() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(client.state(), ClientState::Unconnected);
 }
+
+#[tokio::test]
+async fn failed_connect_leaves_no_connection_open() {
+    let srv = support::dhis2_like("2.39.1", |_r| async { Reply::empty(404) }).await;
+    let client = Dhis2Client::builder(&srv.url).build().unwrap();
+    let err = client.connect().await.unwrap_err();
+    assert!(matches!(err, Error::UnsupportedVersion { .. }), "{err:?}");
+    assert!(!srv.requests().is_empty(), "the server was contacted");
+    // The pool was dropped with the failed attempt: the server sees every connection closed.
+    let open = srv.open.clone();
+    for _ in 0..100 {
+        if open.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(open.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    // Likewise after close().
+    let srv = server().await;
+    let client = Dhis2Client::builder(&srv.url).connect().await.unwrap();
+    client.get_raw("api/thing", &[]).await.unwrap();
+    assert!(
+        srv.open.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "keep-alive connection pooled"
+    );
+    client.close().await;
+    for _ in 0..100 {
+        if srv.open.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(srv.open.load(std::sync::atomic::Ordering::SeqCst), 0);
+}

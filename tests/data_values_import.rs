@@ -109,6 +109,14 @@ async fn clean_import_succeeds_and_dry_run_stores_nothing() {
         client.data_values().get(&key).await.unwrap().as_deref(),
         Some("902")
     );
+    // The same payload as raw JSON bytes (e.g. read from a file) imports the same way.
+    let raw = serde_json::to_vec(&payload(&t, ["901", "902", "903"])).unwrap();
+    let again = client
+        .data_values()
+        .import_json(raw, &ImportOptions::new().dry_run(true))
+        .await
+        .unwrap();
+    assert_eq!(again.status.value(), Some(&ImportStatus::Success));
     let real = client
         .data_values()
         .import(&payload(&t, ["901", "902", "903"]), &ImportOptions::new())

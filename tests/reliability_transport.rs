@@ -438,3 +438,39 @@ async fn fault_garbage_instead_of_http_is_transport_error() {
         "{err:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn fault_stalled_body_times_out_on_stream_and_get_response() {
+    let body = big_json(100);
+    let half = body.len() / 2;
+    let srv = support::start(move |_req| {
+        let body = body.clone();
+        async move { Action::StallBody(Resp::bytes(200, "application/json", body), half) }
+    })
+    .await;
+    let c = Dhis2Client::builder(&srv.url)
+        .skip_version_probe(true)
+        .timeout(Duration::from_secs(3))
+        .connect()
+        .await
+        .unwrap();
+    // `stream` writes what arrived, then fails instead of hanging.
+    let mut sink = Vec::new();
+    let err = c
+        .stream(http::Method::GET, "api/dataElements", &[], &mut sink)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Timeout { path, .. } if path == "/api/dataElements"),
+        "{err:?}"
+    );
+    assert_eq!(sink.len(), half, "the part that arrived was streamed");
+    // The raw response's body fails the same way when read.
+    use http_body_util::BodyExt;
+    let resp = c.get_response("api/dataElements", &[], &[]).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let start = Instant::now();
+    let read = resp.into_body().collect().await;
+    assert!(read.is_err(), "a stalled body must not hang");
+    assert!(start.elapsed() >= Duration::from_secs(3) && start.elapsed() < Duration::from_secs(4));
+}

@@ -144,6 +144,33 @@ async fn validation_errors_reject_everything_in_atomic_mode() {
 }
 
 #[tokio::test]
+async fn a_started_tracker_job_can_be_followed_through_system_tasks() {
+    let (_emu, client) = data_support::start("2.41.4").await;
+    let ou = an_org_unit(&client).await;
+    let payload = json!({"trackedEntities": [person("Hhhhhhhhhh1", &ou)]});
+    let job = client
+        .tracker()
+        .import(&payload)
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(
+        job.notifications_path(),
+        format!("api/tracker/jobs/{}", job.id())
+    );
+    let generic = dhis2::accessors::tasks::JobRef::new("TRACKER_IMPORT_JOB", job.id());
+    let outcome = client.tasks().wait(&generic, fast_wait()).await.unwrap();
+    assert!(
+        outcome.last_message().is_some_and(|m| m.contains("OK")),
+        "{outcome:?}"
+    );
+    let report: dhis2::models::TrackerImportReport =
+        client.tasks().summary(&generic).await.unwrap().unwrap();
+    assert_eq!(report.stats.created, 3);
+}
+
+#[tokio::test]
 async fn a_failed_tracker_job_is_an_error() {
     let (_emu, client) = data_support::start("2.42.6").await;
     let ou = an_org_unit(&client).await;

@@ -74,6 +74,7 @@ fn column_name(key: &str) -> &'static str {
         "dx" => "Data",
         "pe" => "Period",
         "ou" => "Organisation unit",
+        "co" => "Category option combo",
         _ => "Dimension",
     }
 }
@@ -129,7 +130,7 @@ async fn analytics(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
     if let Some(d) = dims
         .iter()
         .chain(filters.iter())
-        .find(|d| !matches!(d.key.as_str(), "dx" | "pe" | "ou"))
+        .find(|d| !matches!(d.key.as_str(), "dx" | "pe" | "ou" | "co"))
     {
         return conflict(
             "E7125",
@@ -202,6 +203,21 @@ async fn analytics(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
                             .unwrap_or(json!(item));
                         items_meta.insert(item.clone(), json!({"name": name}));
                         expanded.push(item.clone());
+                    }
+                }
+            }
+            "co" => {
+                // `co` without items means every option combo (of the data elements asked for).
+                let all = d.items.is_empty();
+                for coc in store.list("categoryOptionCombos") {
+                    let Some(id) = coc.get("id").and_then(Value::as_str) else {
+                        continue;
+                    };
+                    if all || d.items.iter().any(|i| i == id) {
+                        let name = coc.get("displayName").or_else(|| coc.get("name")).cloned();
+                        items_meta
+                            .insert(id.to_string(), json!({"name": name.unwrap_or(json!(id))}));
+                        expanded.push(id.to_string());
                     }
                 }
             }
@@ -301,6 +317,14 @@ async fn analytics(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
         let mut hits: Vec<Vec<usize>> = Vec::with_capacity(all.len());
         for (di, d) in all.iter().enumerate() {
             let positions: Vec<usize> = match d.key.as_str() {
+                "co" => {
+                    let coc = dv.category_option_combo.as_str();
+                    if dx_sets[di].contains(coc) {
+                        d.items.iter().position(|i| i == coc).into_iter().collect()
+                    } else {
+                        Vec::new()
+                    }
+                }
                 "dx" => {
                     if !dx_sets[di].contains(dv.data_element.as_str()) {
                         Vec::new()
@@ -382,7 +406,22 @@ async fn analytics(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
             items_meta.insert(d.key.clone(), json!({"name": column_name(&d.key)}));
         }
         let mut dimensions = Map::new();
-        for d in dims.iter().chain(filters.iter()) {
+        for (di, d) in dims.iter().enumerate() {
+            if d.key == "co" {
+                // Only the option combos that have data are listed (DHIS2 does the same for `co`).
+                let used: std::collections::BTreeSet<usize> = cells.keys().map(|k| k[di]).collect();
+                let ids: Vec<&String> = used.iter().map(|i| &d.items[*i]).collect();
+                for (i, id) in d.items.iter().enumerate() {
+                    if !used.contains(&i) {
+                        items_meta.remove(id);
+                    }
+                }
+                dimensions.insert(d.key.clone(), json!(ids));
+            } else {
+                dimensions.insert(d.key.clone(), json!(d.items));
+            }
+        }
+        for d in &filters {
             dimensions.insert(d.key.clone(), json!(d.items));
         }
         dimensions.entry("co").or_insert(json!([]));

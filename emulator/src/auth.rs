@@ -119,7 +119,11 @@ impl AuthState {
     }
 
     /// Checks a password without cloning the user (the Basic hot path): `Ok(user)` or `Err(reason)`.
-    pub(crate) fn check_password(&self, username: &str, password: &[u8]) -> Result<CurrentUser, &'static str> {
+    pub(crate) fn check_password(
+        &self,
+        username: &str,
+        password: &[u8],
+    ) -> Result<CurrentUser, &'static str> {
         let users = read(&self.users);
         let user = users.get(username).ok_or("Unauthorized")?;
         if !basic::constant_time_eq(user.password.as_bytes(), password) {

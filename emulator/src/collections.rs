@@ -170,6 +170,14 @@ impl ListQuery {
     }
 }
 
+/// The slice of `total` items the requested page covers. The offset uses the requested page (not the clamped
+/// one), so a page past the end is empty.
+fn page_bounds(q: &ListQuery, total: usize) -> (usize, usize) {
+    let start = ((q.page - 1).saturating_mul(q.page_size)).min(total as i64) as usize;
+    let end = (start as i64).saturating_add(q.page_size).min(total as i64) as usize;
+    (start, end)
+}
+
 fn keep_object<'s>(q: &ListQuery, obj: &'s Value, resolve: &filter::Resolver<'s>) -> bool {
     (!q.exclude_defaults || obj.get("name").and_then(Value::as_str) != Some("default"))
         && q.query_matches(obj)
@@ -196,7 +204,22 @@ pub(crate) fn render_list(
     let resolve_any: &filter::Resolver<'_> =
         &|uid: &str| store.find_by_uid_any_type(uid).map(|(_, v)| v);
     let mut selected: Vec<&Value> = Vec::new();
-    if let Some(coll) = store.collection(plural) {
+    // Without filters or explicit order a page is a slice of the cached default order: no full scan.
+    let unfiltered = q.filters.is_empty()
+        && q.query.is_none()
+        && !q.exclude_defaults
+        && q.order.is_empty()
+        && q.paging;
+    let mut total = 0;
+    if let (true, Some(coll)) = (unfiltered, store.collection(plural)) {
+        total = coll.len();
+        let (start, end) = page_bounds(q, total);
+        selected.extend(
+            coll.default_order()[start..end]
+                .iter()
+                .filter_map(|&i| coll.get_index(i)),
+        );
+    } else if let Some(coll) = store.collection(plural) {
         if q.order.is_empty() {
             selected.extend(
                 coll.default_order()
@@ -209,7 +232,9 @@ pub(crate) fn render_list(
             selected.sort_by(|a, b| order::compare(&q.order, a, b));
         }
     }
-    let total = selected.len();
+    if !unfiltered {
+        total = selected.len();
+    }
     let mut out = Vec::with_capacity(64 + total.min(10_000) * 64);
     out.push(b'{');
     let page_items: &[&Value] = if q.paging {
@@ -235,10 +260,12 @@ pub(crate) fn render_list(
         out.extend_from_slice(b"\"pager\":");
         let _ = serde_json::to_writer(&mut out, &pager);
         out.push(b',');
-        // The offset uses the requested page, so a page past the end is empty.
-        let start = ((q.page - 1).saturating_mul(q.page_size)).min(total as i64) as usize;
-        let end = (start as i64).saturating_add(q.page_size).min(total as i64) as usize;
-        &selected[start..end]
+        if unfiltered {
+            &selected[..]
+        } else {
+            let (start, end) = page_bounds(q, total);
+            &selected[start..end]
+        }
     } else {
         &selected[..]
     };

@@ -215,6 +215,25 @@ fn user_ref(state: &AppState, user: &CurrentUser) -> Value {
     json!({"id": user.uid.as_ref(), "code": null, "name": name, "displayName": name, "username": user.username.as_ref()})
 }
 
+/// Spring's 415 for a body that is not JSON (a missing `Content-Type` is let through).
+fn require_json(headers: &HeaderMap) -> Result<(), Response> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let text = ct.to_str().unwrap_or("").to_ascii_lowercase();
+    if text.starts_with("application/json") || text.contains("+json") {
+        return Ok(());
+    }
+    Err(WebMessage::error(
+        415,
+        format!(
+            "Content-Type '{}' is not supported",
+            ct.to_str().unwrap_or("?")
+        ),
+    )
+    .into_response())
+}
+
 fn parse_object(body: &Bytes) -> Result<Map<String, Value>, Response> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
@@ -252,6 +271,9 @@ pub(crate) async fn create(
     body: Bytes,
 ) -> Response {
     let (plural, _) = strip_suffix(&segment);
+    if let Err(r) = require_json(&headers) {
+        return r;
+    }
     let mut obj = match parse_object(&body) {
         Ok(m) => m,
         Err(r) => return r,
@@ -605,6 +627,7 @@ pub(crate) async fn put_one(
     State(state): State<AppState>,
     Path((plural_seg, uid_seg)): Path<(String, String)>,
     Extension(user): Extension<CurrentUser>,
+    headers: HeaderMap,
     uri: Uri,
     body: Bytes,
 ) -> Response {
@@ -614,6 +637,9 @@ pub(crate) async fn put_one(
     };
     if !type_known(&state.store_read(), plural) {
         return web::html_not_found(uri.path());
+    }
+    if let Err(r) = require_json(&headers) {
+        return r;
     }
     let obj = match parse_object(&body) {
         Ok(m) => m,

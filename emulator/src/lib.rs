@@ -1,12 +1,24 @@
-//! `dhis2-emulator`: an axum server that answers like DHIS2, for offline tests.
+//! `dhis2-emulator`: an axum server that answers like DHIS2 2.39-2.44, for offline tests of DHIS2 clients.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), dhis2_emulator::EmulatorError> {
-//! use dhis2_emulator::{Emulator, Seed};
+//! use dhis2_emulator::{Emulator, FaultPlan, Seed};
 //! let emu = Emulator::builder().version("2.42.6").seed(Seed::Empty).start().await?;
 //! println!("DHIS2 at {} (admin/district)", emu.url());
+//! // The next two requests to /api/me fail with 503, then it answers normally.
+//! emu.faults().set("/api/me", FaultPlan::statuses([503, 503]));
+//! assert_eq!(emu.counters().requests("/api/me"), 0);
 //! # Ok(()) }
 //! ```
+//!
+//! What it serves, shaped per version as `WIRE.md` describes: `/api/system/info`, `/api/me`, metadata lists
+//! (`GET /api/{plural}` with DHIS2's pager, `fields`, `filter`, `order`, `query`, `paging=false`), single objects
+//! (GET/POST/PUT/PATCH/DELETE with ObjectReport envelopes, 404 `E1005`, 409 validation reports), versioned paths
+//! `/api/NN/...` and `.json` suffixes; authentication by Basic, personal access tokens (checksums, expiry, owner
+//! state, allow-lists; minted with `POST /api/apiToken`), OAuth2 bearer tokens (an authorization server with the
+//! code+PKCE and refresh grants), session cookies (`POST /api/auth/login`, the old form login) and the 302/401
+//! answers for unauthenticated requests. [`Faults`] injects failures per route; [`Counters`] shows what arrived.
+//! [`AuthControl`] adds users and credentials from tests.
 #![deny(missing_docs)]
 #![deny(unreachable_pub)]
 #![forbid(unsafe_code)]
@@ -271,6 +283,13 @@ async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
     web::html_not_found(uri.path())
 }
 
+/// Spring's 405 as a WebMessage (WIRE.md 6.2).
+async fn method_not_allowed(method: axum::http::Method) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    web::WebMessage::error(405, format!("Request method '{method}' is not supported"))
+        .into_response()
+}
+
 /// All routes: public ones, then everything under `/api` behind authentication.
 fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -288,6 +307,7 @@ fn router(state: AppState) -> Router {
         .merge(sharing::routes())
         .merge(settings::routes())
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), auth::require));
     Router::new()
         .merge(system::public_routes())

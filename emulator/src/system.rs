@@ -218,11 +218,7 @@ pub(crate) fn me(state: &AppState, user: &CurrentUser) -> Value {
                 .collect(),
         )
     };
-    let authorities: Value = if user.superuser {
-        json!(["ALL"])
-    } else {
-        json!(["F_METADATA_EXPORT", "M_dhis-web-dashboard"])
-    };
+    let authorities = authorities(user);
     let created = s("created").unwrap_or_else(|| "2013-04-18T17:15:08.407".into());
     let last_updated = s("lastUpdated").unwrap_or_else(|| created.clone());
     let mut access = Map::new();
@@ -301,7 +297,6 @@ fn user_settings() -> Value {
         "keyStyle": "light_blue/light_blue.css",
         "keyMessageEmailNotification": false,
         "keyMessageSmsNotification": false,
-        "keyTrackerDashboardLayout": null,
     })
 }
 
@@ -350,6 +345,44 @@ async fn user_settings_handler() -> Response {
     web::json(200, &user_settings())
 }
 
+/// `GET /api/me/authorization`: the caller's authorities.
+async fn authorization(Extension(user): Extension<CurrentUser>) -> Response {
+    web::json(200, &authorities(&user))
+}
+
+/// `GET /api/me/authorization/{authority}`: whether the caller has it (`ALL` implies every authority).
+async fn has_authorization(
+    Extension(user): Extension<CurrentUser>,
+    axum::extract::Path(auth): axum::extract::Path<String>,
+) -> Response {
+    let all = authorities(&user);
+    let has = all.as_array().is_some_and(|a| {
+        a.iter()
+            .any(|x| x == "ALL" || x.as_str() == Some(auth.as_str()))
+    });
+    web::json(200, &Value::Bool(has))
+}
+
+fn authorities(user: &CurrentUser) -> Value {
+    if user.superuser {
+        json!(["ALL"])
+    } else {
+        json!(["F_METADATA_EXPORT", "M_dhis-web-dashboard"])
+    }
+}
+
+/// `GET /api/system/id?limit=N` (also `/api/system/uid`): fresh UIDs, at most 10,000 at a time.
+async fn generate_ids(RawQuery(q): RawQuery) -> Response {
+    let params = Params::parse(q.as_deref());
+    let limit = params
+        .get("limit")
+        .and_then(|l| l.trim().parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, 10_000);
+    let codes: Vec<String> = (0..limit).map(|_| crate::crud::generate_uid()).collect();
+    web::json(200, &json!({ "codes": codes }))
+}
+
 async fn ping() -> Response {
     let mut resp = "pong".into_response();
     resp.headers_mut().insert(
@@ -367,9 +400,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/me", get(me_handler))
         .route("/api/me.json", get(me_handler))
         .route("/api/userSettings", get(user_settings_handler))
+        .route("/api/me/authorization", get(authorization))
+        .route("/api/me/authorization/{authority}", get(has_authorization))
+        .route("/api/system/id", get(generate_ids))
+        .route("/api/system/uid", get(generate_ids))
 }
 
 /// Routes that need no credentials.
 pub(crate) fn public_routes() -> Router<AppState> {
-    Router::new().route("/api/ping", get(ping))
+    Router::new()
+        .route("/api/ping", get(ping))
+        .route("/api/system/ping", get(ping))
 }

@@ -53,6 +53,15 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/tracker/", post(import_handler))
         .route("/api/tracker/jobs/{uid}", get(job_notifications))
         .route("/api/tracker/jobs/{uid}/report", get(job_report))
+        // The same job through the generic task endpoints (DHIS2 lists tracker jobs there too).
+        .route(
+            "/api/system/tasks/TRACKER_IMPORT_JOB/{uid}",
+            get(system_task),
+        )
+        .route(
+            "/api/system/taskSummaries/TRACKER_IMPORT_JOB/{uid}",
+            get(job_summary),
+        )
         .route("/api/tracker/{kind}", get(list_handler))
         .route("/api/tracker/{kind}/", get(list_handler))
         .route("/api/tracker/{kind}/{uid}", get(single_handler))
@@ -357,6 +366,30 @@ async fn job_notifications(
             StatusCode::NOT_FOUND,
             &format!("Tracker job with id {uid} could not be found."),
         ),
+    }
+}
+
+/// A tracker job's notifications through `/api/system/tasks`: `[]` for an unknown job, as that endpoint answers.
+async fn system_task(Extension(shared): Extension<Shared>, Path(uid): Path<String>) -> Response {
+    let list = lock(&shared.jobs)
+        .get(&uid)
+        .map(|job| job.notifications.iter().rev().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
+    web::json_cached(200, &Value::Array(list), "no-store")
+}
+
+/// The task summary of a tracker job: its report, or 200 with an empty body before it has one (WIRE.md 9.2).
+async fn job_summary(Extension(shared): Extension<Shared>, Path(uid): Path<String>) -> Response {
+    match lock(&shared.jobs).get(&uid).map(|j| j.report.clone()) {
+        Some(report) if !report.is_null() => web::json_cached(200, &report, "no-store"),
+        _ => {
+            let mut resp = StatusCode::OK.into_response();
+            resp.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            resp
+        }
     }
 }
 

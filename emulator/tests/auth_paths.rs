@@ -322,7 +322,10 @@ async fn minted_tokens_work() {
     // Listed (without the key), readable, and revocable.
     let uid = v["response"]["uid"].as_str().unwrap().to_string();
     let list = get_json(&emu, "/api/apiToken?fields=id,expire,version").await;
-    assert_eq!(list["apiToken"], json!([{"id": uid, "expire": expire, "version": 2}]));
+    assert_eq!(
+        list["apiToken"],
+        json!([{"id": uid, "expire": expire, "version": 2}])
+    );
     let one = get_json(&emu, &format!("/api/apiToken/{uid}")).await;
     assert!(one.get("key").is_none());
     let r = call(&emu, "DELETE", &format!("/api/apiToken/{uid}"), None).await;

@@ -45,7 +45,10 @@ async fn post_get_put_delete_round_trip() {
     assert_eq!(got["created"].as_str().unwrap().len(), 23);
     assert_eq!(got["sharing"]["public"], "rw------");
     assert_eq!(got["sharing"]["owner"], "M5zQapPyTZI");
-    assert!(got["sharing"].get("external").is_none(), "2.42.6 has no external sharing");
+    assert!(
+        got["sharing"].get("external").is_none(),
+        "2.42.6 has no external sharing"
+    );
     assert_eq!(got["translations"], json!([]));
     let got = get_json(
         &emu,
@@ -344,4 +347,32 @@ async fn defaults_exclude_drops_default_objects() {
     };
     assert!(names(&all).contains(&"default".to_string()));
     assert!(!names(&excl).contains(&"default".to_string()));
+}
+
+#[tokio::test]
+async fn wrong_method_and_media_type() {
+    let emu = start_with_fixture("2.42.6").await;
+    let r = call(&emu, "PUT", "/api/dataElements", Some("{}")).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(
+        r.json(),
+        json!({"httpStatus": "Method Not Allowed", "httpStatusCode": 405, "status": "ERROR",
+               "message": "Request method 'PUT' is not supported"})
+    );
+    let auth = basic("admin", "district");
+    let r = raw(
+        emu.url(),
+        "POST",
+        "/api/dataElements",
+        &[("Authorization", &auth), ("Content-Type", "text/plain")],
+        Some(b"x"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status, 415);
+    assert_eq!(r.json()["httpStatus"], "Unsupported Media Type");
+    assert_eq!(
+        r.json()["message"],
+        "Content-Type 'text/plain' is not supported"
+    );
 }

@@ -249,3 +249,52 @@ async fn binary_serves_with_flags() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument `--bogus`"));
 }
+
+#[tokio::test]
+async fn stops_when_dropped() {
+    let emu = start("2.42.6").await;
+    let url = emu.url().to_string();
+    assert_eq!(
+        raw(&url, "GET", "/api/ping", &[], None)
+            .await
+            .unwrap()
+            .status,
+        200
+    );
+    drop(emu);
+    // The accept loop is aborted on drop; give the runtime a moment to close the socket.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(raw(&url, "GET", "/api/ping", &[], None).await.is_err());
+}
+
+#[tokio::test]
+async fn authorization_and_uid_generation() {
+    let emu = start("2.42.6").await;
+    assert_eq!(
+        get_json(&emu, "/api/me/authorization").await,
+        serde_json::json!(["ALL"])
+    );
+    assert_eq!(
+        get_json(&emu, "/api/me/authorization/F_ANYTHING").await,
+        serde_json::json!(true)
+    );
+    let ids = get_json(&emu, "/api/system/id?limit=5").await;
+    let codes = ids["codes"].as_array().unwrap();
+    assert_eq!(codes.len(), 5);
+    for c in codes {
+        let c = c.as_str().unwrap();
+        assert_eq!(c.len(), 11);
+        assert!(c.as_bytes()[0].is_ascii_alphabetic());
+    }
+    assert_eq!(
+        get_json(&emu, "/api/system/uid").await["codes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let r = raw(emu.url(), "GET", "/api/system/ping", &[], None)
+        .await
+        .unwrap();
+    assert_eq!(r.text(), "pong");
+}

@@ -180,9 +180,13 @@ impl ValueKey {
         self
     }
 
-    /// Sets the attribute option combo.
-    pub fn attribute_option_combo(mut self, uid: &str) -> Self {
-        self.params.push(("aoc".to_owned(), uid.to_owned()));
+    /// Sets the attribute combination: the attribute category combo (`cc`) and its category options (`cp`),
+    /// as the single-value API expects them (it takes no attribute option combo UID).
+    pub fn attribute(mut self, category_combo: &str, category_options: &[&str]) -> Self {
+        self.params
+            .push(("cc".to_owned(), category_combo.to_owned()));
+        self.params
+            .push(("cp".to_owned(), category_options.join(";")));
         self
     }
 }
@@ -233,6 +237,17 @@ impl DataValues<'_> {
     ) -> Result<ImportSummary, Error> {
         let body = serde_json::to_vec(payload)
             .map_err(|e| Error::Config(format!("cannot serialise the data value set: {e}")))?;
+        self.import_json(body, options).await
+    }
+
+    /// Like [`import`](Self::import) for a payload that is already JSON (for example read from a file), sent
+    /// as is without being parsed or re-serialised.
+    pub async fn import_json(
+        &self,
+        json: impl Into<bytes::Bytes>,
+        options: &ImportOptions,
+    ) -> Result<ImportSummary, Error> {
+        let body = json.into();
         tracing::info!(target: "dhis2::data_values", bytes = body.len(), "importing data values");
         let mut params = exchange::borrow(&options.params);
         params.retain(|(k, _)| *k != "async");

@@ -95,6 +95,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub url: String,
     pub requests: Arc<Mutex<Vec<Recorded>>>,
+    /// Connections currently open (accepted and not yet closed by either side).
+    pub open: Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -127,6 +129,8 @@ where
     let requests = Arc::new(Mutex::new(Vec::new()));
     let handler: Handler = Arc::new(move |r| Box::pin(handler(r)));
     let recs = requests.clone();
+    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let open2 = open.clone();
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -134,8 +138,11 @@ where
             };
             let handler = handler.clone();
             let recs = recs.clone();
+            let open = open2.clone();
+            open.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tokio::spawn(async move {
                 let _ = handle_conn(stream, handler, recs).await;
+                open.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
             });
         }
     });
@@ -143,6 +150,7 @@ where
         addr,
         url: format!("http://{addr}"),
         requests,
+        open,
         task,
     }
 }
@@ -177,6 +185,7 @@ where
         addr,
         url: format!("https://localhost:{}", addr.port()),
         requests,
+        open: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         task,
     }
 }

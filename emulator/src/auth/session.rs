@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde_json::{json, Value};
 
-use super::{cookie, session_cookie, unauthorized};
+use super::{cookie, session_cookie};
 use crate::state::AppState;
 use crate::web::{self, WebMessage};
 
@@ -127,12 +127,6 @@ async fn login_page() -> Response {
         HeaderValue::from_static("text/html;charset=UTF-8"),
     );
     resp
-}
-
-/// A JSON 401 for endpoints that insist on credentials but are outside the API chain.
-#[allow(dead_code)]
-pub(crate) fn bad_credentials() -> Response {
-    unauthorized("Bad credentials")
 }
 
 /// Public session routes.

@@ -67,12 +67,15 @@ pub(super) struct Options {
     schemes: [IdScheme; 3],
     /// `storedBy` of values that do not name one: the authenticated user.
     user: Arc<str>,
+    /// 2.43+ lists `atomic` among the import options.
+    reports_atomic: bool,
 }
 
 impl Options {
     fn from_params(p: &Params, user: Arc<str>) -> Options {
         Options {
             user,
+            reports_atomic: false,
             strategy: Strategy::parse(p.get("importStrategy").or(p.get("strategy"))),
             dry_run: p.flag("dryRun", false),
             is_async: p.flag("async", false),
@@ -92,7 +95,7 @@ impl Options {
     }
 
     fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "idSchemes": {}, "dryRun": self.dry_run, "async": self.is_async,
             "importStrategy": self.strategy.as_str(), "mergeMode": "REPLACE", "reportMode": "FULL",
             "skipExistingCheck": false, "sharing": false, "skipNotifications": false, "skipAudit": false,
@@ -103,7 +106,11 @@ impl Options {
             "requireAttributeOptionCombo": false, "skipPatternValidation": false, "ignoreEmptyCollection": false,
             "force": false, "firstRowIsHeader": true, "skipLastUpdated": false, "mergeDataValues": false,
             "skipCache": false
-        })
+        });
+        if let (true, Some(m)) = (self.reports_atomic, v.as_object_mut()) {
+            m.insert("atomic".into(), json!(self.atomic));
+        }
+        v
     }
 }
 
@@ -612,7 +619,8 @@ pub(super) async fn post_data_value_set(
         || Arc::from(state.config().admin_username.as_str()),
         |u| u.0.username.clone(),
     );
-    let options = Options::from_params(&params, username);
+    let mut options = Options::from_params(&params, username);
+    options.reports_atomic = state.version().major() >= 43;
     let payload: Result<Value, String> = if body.iter().all(u8::is_ascii_whitespace) {
         Ok(json!({"dataValues": []}))
     } else {

@@ -334,6 +334,129 @@ fn complete(
     }
 }
 
+/// Required properties (`E4000`), unique properties against the store and the payload (`E5003`), and
+/// references that resolve neither in the store nor in the payload (`E5002`).
+fn check_content(
+    store: &Store,
+    in_payload: &HashMap<String, HashSet<String>>,
+    claimed: &mut HashMap<(String, &'static str, String), String>,
+    info: &TypeInfo,
+    plural: &str,
+    obj: &Value,
+    uid: &str,
+) -> Vec<Value> {
+    let mut errors = Vec::new();
+    let info = *info;
+    let uid = uid.to_string();
+    for req in info.required {
+        // Up to 2.41 a user's username lives in `userCredentials`.
+        let nested = (plural == "users")
+            .then(|| obj.pointer(&format!("/userCredentials/{req}")))
+            .flatten();
+        if is_missing(obj.get(*req)) && is_missing(nested) {
+            errors.push(error_report(
+                &info,
+                "E4000",
+                format!("Missing required property `{req}`"),
+                &uid,
+                None,
+                Some(req),
+                None,
+                vec![(*req).to_string()],
+            ));
+        }
+    }
+    for prop in info.unique {
+        let Some(val) = str_of(obj, prop) else {
+            continue;
+        };
+        let clash_store = store
+            .list(plural)
+            .find(|o| str_of(o, prop) == Some(val) && str_of(o, "id") != Some(uid.as_str()))
+            .and_then(|o| str_of(o, "id"))
+            .map(str::to_string);
+        let key = (plural.to_string(), *prop, val.to_string());
+        let clash = clash_store.or_else(|| claimed.get(&key).filter(|u| **u != uid).cloned());
+        match clash {
+            Some(other) => errors.push(error_report(
+                &info,
+                "E5003",
+                format!(
+                    "Property `{prop}` with value `{val}` on object {} [{uid}] ({}) already exists on object {other}.",
+                    display(obj),
+                    info.simple_name()
+                ),
+                &uid,
+                Some(info.klass),
+                Some(prop),
+                Some(val),
+                vec![(*prop).to_string(), val.to_string(), uid.clone(), other],
+            )),
+            None => {
+                claimed.insert(key, uid.clone());
+            }
+        }
+    }
+    for (prop, target, is_list) in info.references {
+        let refs: Vec<&Value> = match obj.get(*prop) {
+            Some(Value::Array(a)) if *is_list => a.iter().collect(),
+            Some(v @ Value::Object(_)) if !*is_list => vec![v],
+            _ => Vec::new(),
+        };
+        for r in refs {
+            if !reference_exists(store, in_payload, target, r) {
+                let rid = str_of(r, "id").or_else(|| str_of(r, "code")).unwrap_or("");
+                let target_klass = types::info(target).klass;
+                let target_simple = target_klass.rsplit('.').next().unwrap_or(target_klass);
+                errors.push(error_report(
+                    &info,
+                    "E5002",
+                    format!(
+                        "Invalid reference [{rid}] ({target_simple}) on object {} [{uid}] ({}) for association `{prop}`.",
+                        display(obj),
+                        info.simple_name()
+                    ),
+                    &uid,
+                    Some(target_klass),
+                    Some(prop),
+                    Some(rid),
+                    vec![rid.to_string(), uid.clone(), (*prop).to_string()],
+                ));
+            }
+        }
+    }
+    // dataSetElements carry nested data element references.
+    if plural == "dataSets" {
+        for dse in obj
+            .get("dataSetElements")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(de) = dse.get("dataElement") {
+                if !reference_exists(store, in_payload, "dataElements", de) {
+                    let rid = str_of(de, "id").unwrap_or("");
+                    errors.push(error_report(
+                        &info,
+                        "E5002",
+                        format!(
+                            "Invalid reference [{rid}] (DataElement) on object {} [{uid}] ({}) for association `dataElement`.",
+                            display(obj),
+                            info.simple_name()
+                        ),
+                        &uid,
+                        Some("org.hisp.dhis.dataelement.DataElement"),
+                        Some("dataElement"),
+                        Some(rid),
+                        vec![rid.to_string(), uid.clone(), "dataElement".into()],
+                    ));
+                }
+            }
+        }
+    }
+    errors
+}
+
 /// The result of an import.
 pub(crate) struct ImportOutcome {
     /// `OK`, `WARNING` or `ERROR`.
@@ -429,116 +552,7 @@ pub(crate) fn run(
                 ));
             }
             if action != Action::Delete && errors.is_empty() {
-                for req in info.required {
-                    // Up to 2.41 a user's username lives in `userCredentials`.
-                    let nested = (plural == "users")
-                        .then(|| obj.pointer(&format!("/userCredentials/{req}")))
-                        .flatten();
-                    if is_missing(obj.get(*req)) && is_missing(nested) {
-                        errors.push(error_report(
-                            &info,
-                            "E4000",
-                            format!("Missing required property `{req}`"),
-                            &uid,
-                            None,
-                            Some(req),
-                            None,
-                            vec![(*req).to_string()],
-                        ));
-                    }
-                }
-                for prop in info.unique {
-                    let Some(val) = str_of(obj, prop) else {
-                        continue;
-                    };
-                    let clash_store = store
-                        .list(plural)
-                        .find(|o| {
-                            str_of(o, prop) == Some(val) && str_of(o, "id") != Some(uid.as_str())
-                        })
-                        .and_then(|o| str_of(o, "id"))
-                        .map(str::to_string);
-                    let key = (plural.clone(), *prop, val.to_string());
-                    let clash =
-                        clash_store.or_else(|| claimed.get(&key).filter(|u| **u != uid).cloned());
-                    match clash {
-                        Some(other) => errors.push(error_report(
-                            &info,
-                            "E5003",
-                            format!(
-                                "Property `{prop}` with value `{val}` on object {} [{uid}] ({}) already exists on object {other}.",
-                                display(obj),
-                                info.simple_name()
-                            ),
-                            &uid,
-                            Some(info.klass),
-                            Some(prop),
-                            Some(val),
-                            vec![(*prop).to_string(), val.to_string(), uid.clone(), other],
-                        )),
-                        None => {
-                            claimed.insert(key, uid.clone());
-                        }
-                    }
-                }
-                for (prop, target, is_list) in info.references {
-                    let refs: Vec<&Value> = match obj.get(*prop) {
-                        Some(Value::Array(a)) if *is_list => a.iter().collect(),
-                        Some(v @ Value::Object(_)) if !*is_list => vec![v],
-                        _ => Vec::new(),
-                    };
-                    for r in refs {
-                        if !reference_exists(store, &in_payload, target, r) {
-                            let rid = str_of(r, "id").or_else(|| str_of(r, "code")).unwrap_or("");
-                            let target_klass = types::info(target).klass;
-                            let target_simple =
-                                target_klass.rsplit('.').next().unwrap_or(target_klass);
-                            errors.push(error_report(
-                                &info,
-                                "E5002",
-                                format!(
-                                    "Invalid reference [{rid}] ({target_simple}) on object {} [{uid}] ({}) for association `{prop}`.",
-                                    display(obj),
-                                    info.simple_name()
-                                ),
-                                &uid,
-                                Some(target_klass),
-                                Some(prop),
-                                Some(rid),
-                                vec![rid.to_string(), uid.clone(), (*prop).to_string()],
-                            ));
-                        }
-                    }
-                }
-                // dataSetElements carry nested data element references.
-                if plural == "dataSets" {
-                    for dse in obj
-                        .get("dataSetElements")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        if let Some(de) = dse.get("dataElement") {
-                            if !reference_exists(store, &in_payload, "dataElements", de) {
-                                let rid = str_of(de, "id").unwrap_or("");
-                                errors.push(error_report(
-                                    &info,
-                                    "E5002",
-                                    format!(
-                                        "Invalid reference [{rid}] (DataElement) on object {} [{uid}] ({}) for association `dataElement`.",
-                                        display(obj),
-                                        info.simple_name()
-                                    ),
-                                    &uid,
-                                    Some("org.hisp.dhis.dataelement.DataElement"),
-                                    Some("dataElement"),
-                                    Some(rid),
-                                    vec![rid.to_string(), uid.clone(), "dataElement".into()],
-                                ));
-                            }
-                        }
-                    }
-                }
+                errors = check_content(store, &in_payload, &mut claimed, &info, plural, obj, &uid);
             }
             any_error |= !errors.is_empty();
             planned.push(Planned {

@@ -109,6 +109,8 @@ pub(crate) fn build() -> Categories {
         "default",
         None,
     );
+    // Category combos carry no attribute values (not a property of the type).
+    cc.shift_remove("attributeValues");
     cc.insert("dataDimensionType".into(), json!("DISAGGREGATION"));
     cc.insert("skipTotal".into(), json!(false));
     cc.insert("isDefault".into(), json!(true));
@@ -206,6 +208,7 @@ pub(crate) fn build() -> Categories {
         }
         let code = code_of("CC_", name);
         let mut cc = identifiable(&mut rng, uid, Some(&code), name, None);
+        cc.shift_remove("attributeValues");
         cc.insert(
             "dataDimensionType".into(),
             json!(if attribute {

@@ -112,6 +112,9 @@ pub(crate) fn build(elements: &[DataElementInfo], facilities: &[Facility]) -> Da
                 .map(|i| elements[*i].uid.as_str())
                 .collect();
             let mut s = identifiable(&mut rng, &suid, None, sname, None);
+            // Sections are not shareable and carry no user references.
+            s.shift_remove("createdBy");
+            s.shift_remove("lastUpdatedBy");
             s.insert("sortOrder".into(), json!(si + 1));
             s.insert("dataSet".into(), id_ref(&uid));
             s.insert("dataElements".into(), id_refs(des));

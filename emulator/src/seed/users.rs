@@ -80,7 +80,6 @@ pub(crate) fn build(country: &str, districts: &[String]) -> Users {
         );
         u.insert("disabled".into(), json!(false));
         u.insert("externalAuth".into(), json!(false));
-        u.insert("twoFactorEnabled".into(), json!(false));
         u.insert("userRoles".into(), id_refs([role_uids[role].as_str()]));
         u.insert("userGroups".into(), json!([]));
         u.insert("organisationUnits".into(), id_refs([ou]));
