@@ -47,7 +47,7 @@ mod tls;
 pub mod versioning;
 
 pub use accessors::metadata::{Metadata, MetadataExport, MetadataImportOptions, MetadataPayload};
-pub use accessors::resources::{Collection, Page, Resources};
+pub use accessors::resources::{Collection, Page, ResourceStream, Resources};
 pub use accessors::System;
 pub use builder::{
     ClientBuilder, Limits, SharedLimit, DEFAULT_CONNECT_TIMEOUT, DEFAULT_SYSTEM_CACHE_TTL,

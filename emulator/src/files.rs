@@ -51,8 +51,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Routes of the file resource area.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/fileResources", post(upload))
-        .route("/api/fileResources/", post(upload))
+        .route("/api/fileResources", get(list).post(upload))
+        .route("/api/fileResources/", get(list).post(upload))
         .route("/api/fileResources/{uid}", get(metadata))
         .route("/api/fileResources/{uid}/data", get(download))
         .layer(Extension(Shared::default()))
@@ -167,6 +167,25 @@ async fn upload(
         "response": {"responseType": state.version().response_type("FileResource"), "fileResource": answer},
     });
     (StatusCode::ACCEPTED, Json(body)).into_response()
+}
+
+/// The collection list, answered by the generic list endpoint (uploads are in the store's `fileResources`).
+async fn list(
+    state: State<AppState>,
+    prefix: Option<Extension<crate::web::ApiPrefix>>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    query: RawQuery,
+) -> Response {
+    crate::collections::list(
+        state,
+        Path("fileResources".to_string()),
+        prefix,
+        headers,
+        uri,
+        query,
+    )
+    .await
 }
 
 async fn metadata(Extension(shared): Extension<Shared>, Path(uid): Path<String>) -> Response {

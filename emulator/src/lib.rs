@@ -206,7 +206,7 @@ impl EmulatorBuilder {
             }
         }
         store.data_values = seed_data.data_values;
-        for doc in &self.imports {
+        for doc in self.imports {
             load_metadata(&mut store, doc)?;
         }
         let config = Config {
@@ -238,17 +238,20 @@ impl EmulatorBuilder {
 }
 
 /// Loads the arrays of a metadata export into the store (objects need a string `id`).
-fn load_metadata(store: &mut Store, doc: &Value) -> Result<(), EmulatorError> {
-    let map = doc
-        .as_object()
-        .ok_or_else(|| EmulatorError::Import("the document is not a JSON object".to_string()))?;
+fn load_metadata(store: &mut Store, doc: Value) -> Result<(), EmulatorError> {
+    let Value::Object(map) = doc else {
+        return Err(EmulatorError::Import(
+            "the document is not a JSON object".to_string(),
+        ));
+    };
     for (key, value) in map {
-        let Some(items) = value.as_array() else {
+        // Non-array members (`system`, `date`, ...) carry no objects.
+        let Value::Array(items) = value else {
             continue;
         };
-        for (i, obj) in items.iter().enumerate() {
+        for (i, obj) in items.into_iter().enumerate() {
             store
-                .upsert(key, obj.clone())
+                .upsert(&key, obj)
                 .map_err(|e| EmulatorError::Import(format!("{key}[{i}]: {e}")))?;
         }
     }

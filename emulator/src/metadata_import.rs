@@ -3,6 +3,7 @@
 
 mod export;
 mod import;
+mod report;
 pub(crate) mod types;
 
 use axum::body::Bytes;

@@ -251,6 +251,8 @@ pub(crate) fn me(state: &AppState, user: &CurrentUser) -> Value {
                     .unwrap_or_else(|| format!("{}@dhis2.example.org", user.username))
                     .into(),
             ),
+            // 2.39 quirk: `education` is filled from the nationality (WIRE.md 3).
+            "education" if v.major() == 39 => Some("Global".into()),
             "education" => Some("University".into()),
             "employer" => Some("Ministry of Health".into()),
             "gender" => Some("gender_other".into()),

@@ -298,3 +298,39 @@ async fn authorization_and_uid_generation() {
         .unwrap();
     assert_eq!(r.text(), "pong");
 }
+
+#[tokio::test]
+async fn bad_start_options_are_errors() {
+    use dhis2_emulator::{Emulator, EmulatorError, Seed};
+    let e = Emulator::builder()
+        .version("2.38.0")
+        .start()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, EmulatorError::Version(_)));
+    assert!(e.to_string().contains("2.38.0"), "{e}");
+    let e = Emulator::builder()
+        .seed(Seed::Empty)
+        .import_metadata(serde_json::json!({"dataElements": [{"name": "no id"}]}))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("dataElements[0]"), "{e}");
+    let e = Emulator::builder()
+        .seed(Seed::Empty)
+        .import_metadata(serde_json::json!([1, 2]))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(matches!(e, EmulatorError::Import(_)));
+    // Any version string DHIS2 reports starts.
+    for v in ["2.40.2.1", "2.44-SNAPSHOT", "2.43.0-RC1", "42.5.1"] {
+        let emu = Emulator::builder()
+            .version(v)
+            .seed(Seed::Empty)
+            .start()
+            .await
+            .unwrap();
+        assert_eq!(get_json(&emu, "/api/system/info").await["version"], v);
+    }
+}

@@ -110,6 +110,9 @@ impl<T: Resource> fmt::Debug for Collection<'_, T> {
     }
 }
 
+/// The stream [`Collection::stream`] returns: every object of every page, boxed so it is `Unpin` and nameable.
+pub type ResourceStream<T> = Pin<Box<dyn Stream<Item = Result<T, Error>> + Send + 'static>>;
+
 /// One page of a list: the pager (absent with `paging=false`) and the typed objects.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
@@ -289,7 +292,7 @@ impl<'a, T: Resource> Collection<'a, T> {
     /// empty page, or when the server answers a lower page number than asked for (it clamps requests past the
     /// end); that answer's objects are not yielded again. With `paging(false)` it makes one request. After an
     /// error the stream ends. Starts at the query's `page` (default 1) with its `pageSize` (default 50).
-    pub fn stream(&self, query: &Query) -> impl Stream<Item = Result<T, Error>> + Send + 'static {
+    pub fn stream(&self, query: &Query) -> ResourceStream<T> {
         let check = self.check_query(query);
         let walk = Walk::<T> {
             client: self.client.clone(),
@@ -306,7 +309,7 @@ impl<'a, T: Resource> Collection<'a, T> {
             started: false,
             failed: check.err(),
         };
-        futures_util::stream::unfold(walk, Walk::step)
+        Box::pin(futures_util::stream::unfold(walk, Walk::step))
     }
 
     /// One object with every field (`fields=*`).

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
 
+use super::report::{error_report, Stats};
 use super::types::{self, TypeInfo};
 use crate::data_values::Params;
 use crate::seed::{ADMIN_UID, DEFAULT_CATEGORY_COMBO};
@@ -81,28 +82,6 @@ impl ImportParams {
     }
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Stats {
-    created: u64,
-    updated: u64,
-    deleted: u64,
-    ignored: u64,
-}
-
-impl Stats {
-    fn add(&mut self, o: Stats) {
-        self.created += o.created;
-        self.updated += o.updated;
-        self.deleted += o.deleted;
-        self.ignored += o.ignored;
-    }
-
-    fn to_json(self) -> Value {
-        json!({"created": self.created, "updated": self.updated, "deleted": self.deleted, "ignored": self.ignored,
-               "total": self.created + self.updated + self.deleted + self.ignored})
-    }
-}
-
 /// What happens to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
@@ -145,42 +124,6 @@ fn display(v: &Value) -> String {
         .or_else(|| str_of(v, "username"))
         .unwrap_or("")
         .to_string()
-}
-
-#[allow(clippy::too_many_arguments)]
-fn error_report(
-    info: &TypeInfo,
-    code: &str,
-    message: String,
-    main_id: &str,
-    error_klass: Option<&str>,
-    property: Option<&str>,
-    value: Option<&str>,
-    args: Vec<String>,
-) -> Value {
-    let mut m = Map::new();
-    m.insert("message".into(), json!(message));
-    m.insert("mainKlass".into(), json!(info.klass));
-    if let Some(k) = error_klass {
-        m.insert("errorKlass".into(), json!(k));
-    }
-    if let Some(p) = property {
-        m.insert("errorProperty".into(), json!(p));
-    }
-    // Always present (an empty list when no property is involved).
-    m.insert(
-        "errorProperties".into(),
-        json!(property.into_iter().collect::<Vec<_>>()),
-    );
-    m.insert("errorCode".into(), json!(code));
-    if !main_id.is_empty() {
-        m.insert("mainId".into(), json!(main_id));
-    }
-    if let Some(v) = value {
-        m.insert("value".into(), json!(v));
-    }
-    m.insert("args".into(), json!(args));
-    Value::Object(m)
 }
 
 /// Finds the stored object a payload object refers to, by the chosen identifier.

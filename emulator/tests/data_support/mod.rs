@@ -42,13 +42,24 @@ fn host_port(base: &str) -> String {
     rest.split('/').next().unwrap().to_string()
 }
 
-/// Sends one request (`Connection: close`) and reads the whole response.
+/// Sends one request as `admin` (`Connection: close`) and reads the whole response.
 pub async fn request(base: &str, method: &str, path_and_query: &str, body: Option<&str>) -> Resp {
+    request_as(base, BASIC, method, path_and_query, body).await
+}
+
+/// Sends one request with the given `Authorization` value.
+pub async fn request_as(
+    base: &str,
+    authorization: &str,
+    method: &str,
+    path_and_query: &str,
+    body: Option<&str>,
+) -> Resp {
     let hp = host_port(base);
     let mut stream = TcpStream::connect(&hp).await.unwrap();
     let body = body.unwrap_or("");
     let req = format!(
-        "{method} {path_and_query} HTTP/1.1\r\nHost: {hp}\r\nAuthorization: {BASIC}\r\nAccept: application/json\r\n\
+        "{method} {path_and_query} HTTP/1.1\r\nHost: {hp}\r\nAuthorization: {authorization}\r\nAccept: application/json\r\n\
          X-Requested-With: XMLHttpRequest\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
