@@ -157,7 +157,8 @@ pub enum Error {
     Io(#[from] std::io::Error),
     /// An async job did not finish within the wait's overall timeout (it may still be running on the server).
     #[error(
-        "job {job_type}/{job_id} did not finish within {waited:?} (last message: {last_message:?})"
+        "job {job_type}/{job_id} did not finish within {waited:?}{}",
+        last_message.as_deref().map(|m| format!(" (last message: {m})")).unwrap_or_default()
     )]
     JobTimeout {
         /// Job type, e.g. `DATAVALUE_IMPORT`.

@@ -107,10 +107,24 @@ async fn stream_walks_hundreds_of_pages_and_sees_every_uid_once() {
     assert_eq!(page.items.len() as u64, total);
 }
 
+/// The uid of the `default` category combo.
+async fn default_combo(client: &Dhis2Client) -> String {
+    let page = client
+        .resources()
+        .unwrap()
+        .of::<CategoryCombo>()
+        .list(&Query::new().filter(Filter::on("name").eq("default")))
+        .await
+        .unwrap();
+    page.items[0].id.as_str().unwrap().to_owned()
+}
+
 /// Creates three data elements with known properties; returns their uids in code order.
 async fn fixtures(client: &Dhis2Client) -> Vec<String> {
     let des = client.resources().unwrap().of::<DataElement>();
     let mut a = element("Zq Alpha Malaria", "ZqA", "ZQ_A", ValueType::Number);
+    // The emulator's POST does not fill in the default category combo (its metadata import does): set it.
+    a.category_combo.set(Ref::new(default_combo(client).await));
     a.description.set("first one".to_owned());
     a.aggregation_levels.set(vec![1, 2]);
     let mut b = element("Zq Beta malaria cases", "ZqB", "ZQ_B", ValueType::Integer);
@@ -277,14 +291,7 @@ async fn every_filter_operator_with_root_junction_order_and_fields() {
 async fn create_read_update_patch_delete() {
     let (_emu, client) = start("2.42.6").await;
     let resources = client.resources().unwrap();
-    let combos = resources.of::<CategoryCombo>();
-    let default_combo = combos
-        .list(&Query::new().filter(Filter::on("name").eq("default")))
-        .await
-        .unwrap()
-        .items
-        .remove(0);
-    let combo_id = default_combo.id.as_str().unwrap().to_owned();
+    let combo_id = default_combo(&client).await;
 
     let des = resources.of::<DataElement>();
     let mut de = element("Crud element", "Crud el", "CRUD_1", ValueType::Number);

@@ -3,6 +3,7 @@
 
 mod data_support;
 
+use base64::Engine;
 use data_support::*;
 use serde_json::{json, Value};
 
@@ -389,7 +390,10 @@ async fn stored_by_is_the_authenticated_user() {
     let (ds, _, ous) = monthly_data_set(&base).await;
     let des = data_elements(&base).await;
     let referred = de_named(&des, "Malaria cases referred");
-    let auth = format!("Basic {}", base64_encode(b"clerk:Clerk123!"));
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("clerk:Clerk123!")
+    );
     let body = rows(&[row(&referred, "202509", &ous[5], "6")]);
     let r = request_as(&base, &auth, "POST", "/api/dataValueSets", Some(&body)).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
@@ -403,25 +407,4 @@ async fn stored_by_is_the_authenticated_user() {
     .await
     .json();
     assert_eq!(v["dataValues"][0]["storedBy"], "clerk");
-}
-
-fn base64_encode(input: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }

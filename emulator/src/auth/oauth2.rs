@@ -412,6 +412,10 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/oauth2/authorize", get(authorize))
         .route("/oauth2/token", post(token))
+        // 2.42 answers `/oauth2/*` with a 301 to the trailing-slash form; a `Redirect` fault reproduces that,
+        // and these aliases serve the target.
+        .route("/oauth2/authorize/", get(authorize))
+        .route("/oauth2/token/", post(token))
         .route("/.well-known/openid-configuration", get(discovery))
 }
 
