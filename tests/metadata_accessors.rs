@@ -298,12 +298,31 @@ async fn export_chosen_types_with_fields_and_filters() {
     assert!(matches!(err, Error::Api { .. }), "{err}");
     assert!(err.to_string().contains("/api/metadata"), "{err}");
 
-    // The export can be imported back as is.
+    // A partial export cannot be imported back (required properties are missing) ...
     let report = md
         .import(&doc.into_payload(), &MetadataImportOptions::new())
         .await
         .unwrap();
+    assert!(report
+        .errors()
+        .iter()
+        .any(|e| e.report.error_code.as_str() == Some("E4000")));
+    // ... but an export with the default `:owner` fields can, as is.
+    let owner = md
+        .export(
+            &MetadataExport::new()
+                .of::<DataElement>()
+                .filter::<DataElement>(Filter::on("code").starts_like("EXP_")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(owner.objects::<DataElement>().unwrap().len(), 2);
+    let report = md
+        .import(&owner.into_payload(), &MetadataImportOptions::new())
+        .await
+        .unwrap();
     assert!(report.is_ok(), "{report:?}");
+    assert_eq!(report.updated()[0].count, 2);
 }
 
 #[tokio::test]
