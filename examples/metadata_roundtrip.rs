@@ -123,7 +123,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .replace("name", named("element patched"))
         .add("description", "patched by metadata_roundtrip");
     elements.patch(uid.as_str(), &patch).await?;
-    let patched = elements.get_with(uid.as_str(), "id,name,description").await?;
+    let patched = elements
+        .get_with(uid.as_str(), "id,name,description")
+        .await?;
     println!(
         "patched: {:?} / {:?}",
         patched.name.as_str(),

@@ -530,6 +530,26 @@ async fn stream_stops_at_a_clamped_or_empty_page_without_page_count() {
     assert_eq!(n, 4);
     assert_eq!(server.count("/api/organisationUnits"), 3);
 
+    // A server that ignores `page` (and says neither page nor pageCount) repeats page 1: seen once, then stop.
+    let server = support::dhis2_like("2.42.6", |_r: Recorded| async move {
+        Reply::json(
+            200,
+            json!({"pager": {"pageSize": 2}, "organisationUnits": units(1, 2)}),
+        )
+    })
+    .await;
+    let client = Dhis2Client::builder(&server.url).connect().await.unwrap();
+    let all: Vec<OrganisationUnit> = client
+        .resources()
+        .unwrap()
+        .of::<OrganisationUnit>()
+        .stream(&Query::new().page_size(2))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(server.count("/api/organisationUnits"), 2);
+
     // A failing page ends the stream with the error after the earlier objects.
     let server = support::dhis2_like("2.42.6", |r: Recorded| async move {
         let asked = page_of(&r);
@@ -601,4 +621,48 @@ async fn stream_prefetches_the_next_page_while_the_current_one_is_consumed() {
     let rest: Vec<OrganisationUnit> = stream.try_collect().await.unwrap();
     assert_eq!(rest.len(), 8);
     assert_eq!(server.count("/api/organisationUnits"), 3);
+}
+
+#[tokio::test]
+async fn crud_works_on_every_version_including_suffixed_response_types() {
+    // 2.42.4 and 2.43.0 send `ObjectReportWebMessageResponse`; the others `ObjectReport`.
+    for version in ["2.41.10", "2.42.4", "2.43.0", "2.44-SNAPSHOT"] {
+        let (_emu, client) = start(version).await;
+        let des = client.resources().unwrap().of::<DataElement>();
+        let mut de = element("Versioned", "Versioned", "VERSIONED", ValueType::Text);
+        de.category_combo
+            .set(Ref::new(default_combo(&client).await));
+        let uid = des
+            .create(&de)
+            .await
+            .unwrap_or_else(|e| panic!("{version}: {e}"));
+        let patched = des
+            .patch(
+                uid.as_str(),
+                &JsonPatch::new().replace("name", json!("Versioned 2")),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{version}: {e}"));
+        assert_eq!(patched.uid.as_str(), Some(uid.as_str()), "{version}");
+        assert_eq!(
+            des.get(uid.as_str()).await.unwrap().name.as_str(),
+            Some("Versioned 2"),
+            "{version}"
+        );
+        let page = des
+            .list(&Query::new().filter(Filter::on("code").eq("VERSIONED")))
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 1, "{version}");
+        des.delete(uid.as_str()).await.unwrap();
+        assert_eq!(
+            des.get(uid.as_str())
+                .await
+                .unwrap_err()
+                .status()
+                .map(|s| s.as_u16()),
+            Some(404),
+            "{version}"
+        );
+    }
 }

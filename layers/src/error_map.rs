@@ -696,7 +696,10 @@ mod tests {
             matches!(e, MappedError::BodyTooLarge { limit: 4, .. }),
             "{e:?}"
         );
-        assert_eq!(e.to_string(), "GET /api/me: response body larger than 4 bytes");
+        assert_eq!(
+            e.to_string(),
+            "GET /api/me: response body larger than 4 bytes"
+        );
         assert_eq!(e.status(), None);
     }
 

@@ -308,6 +308,7 @@ impl<'a, T: Resource> Collection<'a, T> {
             pending: None,
             started: false,
             failed: check.err(),
+            last_first_id: None,
         };
         Box::pin(futures_util::stream::unfold(walk, Walk::step))
     }
@@ -414,6 +415,7 @@ impl Error {
 /// A spawned page request, aborted when dropped (so dropping the stream cancels the prefetch).
 struct Prefetch<T> {
     page: u64,
+    path: &'static str,
     handle: tokio::task::JoinHandle<Result<Page<T>, Error>>,
 }
 
@@ -427,12 +429,12 @@ impl<T> Future for Prefetch<T> {
     type Output = Result<Page<T>, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let page = self.page;
+        let path = self.path;
         Pin::new(&mut self.handle).poll(cx).map(|joined| {
             joined.unwrap_or_else(|e| {
                 Err(Error::Transport {
                     method: Method::GET,
-                    path: format!("page {page}"),
+                    path: path.to_owned(),
                     source: Box::new(e),
                 })
             })
@@ -453,6 +455,8 @@ struct Walk<T> {
     started: bool,
     /// A problem found before the first request; yielded once.
     failed: Option<Error>,
+    /// The id of the first object of the last page taken, to notice a server that ignores `page`.
+    last_first_id: Option<String>,
 }
 
 impl<T: Resource> Walk<T> {
@@ -472,6 +476,7 @@ impl<T: Resource> Walk<T> {
             .get::<Page<T>>(T::ENDPOINT.trim_start_matches('/'), &params);
         self.pending = Some(Prefetch {
             page,
+            path: T::ENDPOINT,
             handle: tokio::spawn(fut),
         });
     }
@@ -490,6 +495,12 @@ impl<T: Resource> Walk<T> {
         if page.items.is_empty() {
             return;
         }
+        // A page starting with the same object as the previous one is a repeat (the server ignored `page`).
+        let first_id = page.items.first().and_then(T::id).map(str::to_owned);
+        if first_id.is_some() && first_id == self.last_first_id {
+            return;
+        }
+        self.last_first_id = first_id;
         let more = pager.has_next()
             || (pager.page_count.is_absent() && page.items.len() as u64 >= self.page_size);
         if more {

@@ -3,10 +3,11 @@
 use std::hint::black_box;
 
 use dhis2::models::{Me, OrganisationUnit};
+use dhis2::query::Query;
 use dhis2::{BasicAuth, Dhis2Client, Limits};
+use futures_util::StreamExt;
 use http::Method;
 use http_body_util::BodyExt;
-use serde::Deserialize;
 
 use crate::drive::Op;
 use crate::workload::contender;
@@ -55,13 +56,6 @@ pub(crate) async fn connect(base: &str, setup: Setup) -> Result<Dhis2, BenchErro
     Ok(Dhis2 { client })
 }
 
-/// `/api/organisationUnits` decoded into the generated models.
-#[derive(Deserialize)]
-struct OrgUnitList {
-    #[serde(rename = "organisationUnits")]
-    organisation_units: Vec<OrganisationUnit>,
-}
-
 /// Boxes a client error (an explicit function: `?`'s generic `From` trips the Send check of async trait methods).
 fn boxed(e: dhis2::Error) -> BenchError {
     Box::new(e)
@@ -70,14 +64,16 @@ fn boxed(e: dhis2::Error) -> BenchError {
 const ORG_UNITS: &str = "/api/organisationUnits";
 
 impl Dhis2 {
-    /// `paging=false` list decoded into typed models; returns the number of units.
+    /// `paging=false` list decoded into typed models with `resources().list()`; returns the number of units.
     pub(crate) async fn org_units_typed(&self, fields: &str) -> Result<usize, BenchError> {
-        let list: OrgUnitList = self
-            .client
-            .get(ORG_UNITS, &[("paging", "false"), ("fields", fields)])
+        let query = Query::new().fields(fields).paging(false);
+        let resources = self.client.resources().map_err(boxed)?;
+        let page = resources
+            .of::<OrganisationUnit>()
+            .list(&query)
             .await
             .map_err(boxed)?;
-        Ok(list.organisation_units.len())
+        Ok(page.items.len())
     }
 
     /// `paging=false` list via `get_raw` (serde_json); returns the number of units.
@@ -93,16 +89,22 @@ impl Dhis2 {
             .ok_or_else(|| "dhis2 get_raw: no organisationUnits array".into())
     }
 
-    /// `resources().stream()` of all units at `page_size`; returns the number of units.
-    ///
-    /// TODO(bench): `resources()` has not landed in the dhis2 client yet; until it does this errors and the
-    /// paged_100k `dhis2_typed` row is left out.
+    /// `resources().stream()` of all units at `page_size` (the next page is fetched while this one is
+    /// consumed); returns the number of units.
     pub(crate) async fn org_units_paged(
         &self,
-        _fields: &str,
-        _page_size: usize,
+        fields: &str,
+        page_size: usize,
     ) -> Result<usize, BenchError> {
-        Err("dhis2 resources().stream() is not available in this build yet".into())
+        let query = Query::new().fields(fields).page_size(page_size as u64);
+        let resources = self.client.resources().map_err(boxed)?;
+        let mut stream = std::pin::pin!(resources.of::<OrganisationUnit>().stream(&query));
+        let mut seen = 0;
+        while let Some(unit) = stream.next().await {
+            black_box(unit.map_err(boxed)?);
+            seen += 1;
+        }
+        Ok(seen)
     }
 
     /// One small GET via `get_raw`.
