@@ -247,6 +247,14 @@ impl Error {
         }
     }
 
+    /// The error reports DHIS2 sent with a failed call (an ObjectReport's, an `ErrorReports` response's or an
+    /// ImportReport's), e.g. `E4000` for a missing required property; empty when there are none.
+    pub fn error_reports(&self) -> Vec<&crate::models::ErrorReport> {
+        self.web_message()
+            .map(WebMessage::error_reports)
+            .unwrap_or_default()
+    }
+
     /// Turns an error of the erased stack into an [`Error`], naming the request.
     pub(crate) fn from_stack(err: BoxError, method: &Method, path: &str) -> Error {
         let err = match err.downcast::<Error>() {

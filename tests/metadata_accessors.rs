@@ -148,6 +148,17 @@ async fn import_options_strategy_identifier_validate_and_report_mode() {
     let md = client.metadata();
     let one = MetadataPayload::new().with(&[element(Some("mdOptElem01"), "Md opt", "MD_OPT")]);
 
+    // An answer without a report (the payload is not an object) is an error, not an empty report.
+    let err = md
+        .import(
+            &serde_json::json!(["not", "an", "object"]),
+            &MetadataImportOptions::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Api { .. }), "{err}");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(409));
+
     // Validate only: a clean report, nothing stored.
     let report = md
         .import(&one, &MetadataImportOptions::new().validate_only(true))

@@ -74,6 +74,23 @@ pub(crate) async fn closed_loop<O: Op>(
     }
 }
 
+/// Longest any single step (a connect, a fetch, a load slice) may take before the contender is declared stuck.
+pub(crate) const STEP_LIMIT: Duration = Duration::from_secs(180);
+
+/// `rt.block_on(fut)`, failing with a clear error instead of hanging when `fut` takes longer than `limit`.
+pub(crate) fn block_on_within<T>(
+    rt: &tokio::runtime::Runtime,
+    limit: Duration,
+    what: &str,
+    fut: impl Future<Output = Result<T, BenchError>>,
+) -> Result<T, BenchError> {
+    // The timer must be created inside the runtime, hence the async block.
+    match rt.block_on(async move { tokio::time::timeout(limit, fut).await }) {
+        Ok(result) => result,
+        Err(_) => Err(format!("{what} did not finish within {limit:?}").into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +123,21 @@ mod tests {
         assert_eq!(load.completed, 1000);
         assert_eq!(calls.load(Ordering::Relaxed), 1000);
         assert!(load.req_per_s() > 0.0);
+    }
+
+    #[test]
+    fn a_stuck_step_is_an_error() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let stuck = std::future::pending::<Result<(), BenchError>>();
+        let err = block_on_within(&rt, Duration::from_millis(20), "the fetch", stuck).unwrap_err();
+        assert_eq!(err.to_string(), "the fetch did not finish within 20ms");
+        assert_eq!(
+            block_on_within(&rt, Duration::from_secs(5), "x", async { Ok(7) }).unwrap(),
+            7
+        );
     }
 
     #[tokio::test]

@@ -43,8 +43,7 @@ use serde_json::{Map, Value};
 
 use super::exchange;
 use crate::models::{
-    ErrorReport, Field, JsonPatch, ObjectReport, Pager, Resource, Uid, WebMessage,
-    WebMessageResponse,
+    Field, JsonPatch, ObjectReport, Pager, Resource, Uid, WebMessage, WebMessageResponse,
 };
 use crate::query::{Fields, Operator, Query};
 use crate::versioning::Capabilities;
@@ -399,16 +398,6 @@ fn decode_error(method: &Method, path: &str, json_path: &str, message: &str) -> 
         path: path.to_owned(),
         json_path: json_path.to_owned(),
         source: <serde_json::Error as de::Error>::custom(message),
-    }
-}
-
-impl Error {
-    /// The error reports DHIS2 sent with a failed call (an ObjectReport's, an `ErrorReports` response's, or an
-    /// ImportReport's), empty when there are none.
-    pub fn error_reports(&self) -> Vec<&ErrorReport> {
-        self.web_message()
-            .map(WebMessage::error_reports)
-            .unwrap_or_default()
     }
 }
 

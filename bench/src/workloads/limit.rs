@@ -11,6 +11,7 @@ use tokio::runtime::Runtime;
 
 use crate::contenders::dhis2c::{self, Dhis2, Limit, Setup};
 use crate::contenders::hyper_bare::{self, BareClient};
+use crate::drive::{block_on_within, STEP_LIMIT};
 use crate::drive::{closed_loop, Load, Op};
 use crate::outcome::{measure, Outcome, Phase};
 use crate::server::{ServerConfig, ServerHost};
@@ -80,7 +81,7 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
             limit,
         ),
     )];
-    let connected = rt.block_on(async {
+    let connected = block_on_within(rt, STEP_LIMIT, "dhis2 connect", async {
         let limited = dhis2c::connect(
             &base,
             Setup {
@@ -122,7 +123,8 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
                 Phase::Measured => plan.limit_requests,
             };
             server.counters().reset_max_in_flight();
-            let load = rt.block_on(client.drive(*tasks, requests))?;
+            let load =
+                block_on_within(rt, STEP_LIMIT, "a load run", client.drive(*tasks, requests))?;
             if load.completed != requests {
                 return Err(format!("completed {} of {requests} requests", load.completed).into());
             }

@@ -12,6 +12,7 @@ use tokio::runtime::Runtime;
 use crate::contenders::by_hand;
 use crate::contenders::dhis2c::{self, Dhis2, Limit, Setup};
 use crate::contenders::hyper_bare::{self, BareClient};
+use crate::drive::{block_on_within, STEP_LIMIT};
 use crate::orgunits::{self, OrgUnits};
 use crate::outcome::{measure, Outcome};
 use crate::server::{ServerConfig, ServerHost};
@@ -81,7 +82,7 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
         max_idle: 1,
         limit: Limit::Default,
     };
-    let connected = rt.block_on(async {
+    let connected = block_on_within(rt, STEP_LIMIT, "dhis2 connect", async {
         Ok::<_, BenchError>((
             dhis2c::connect(&base, setup).await?,
             dhis2c::connect(&base, setup).await?,
@@ -104,7 +105,7 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
         &contenders,
         |name, client, _| {
             let start = Instant::now();
-            let seen = rt.block_on(client.fetch())?;
+            let seen = block_on_within(rt, STEP_LIMIT, name, client.fetch())?;
             let seconds = start.elapsed().as_secs_f64();
             let want = if name == contender::HYPER_BARE {
                 body_len

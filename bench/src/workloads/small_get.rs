@@ -9,6 +9,7 @@ use tokio::runtime::Runtime;
 
 use crate::contenders::hyper_bare::{self, BareClient};
 use crate::contenders::{by_hand, dhis2c};
+use crate::drive::{block_on_within, STEP_LIMIT};
 use crate::drive::{closed_loop, Load, Op};
 use crate::outcome::{measure_sliced, Outcome, Phase};
 use crate::server::{ServerConfig, ServerHost};
@@ -103,7 +104,12 @@ pub(crate) fn run(
             }),
         ),
     ];
-    match rt.block_on(dhis2c::small_get_contenders(&base, PATH, idle)) {
+    match block_on_within(
+        rt,
+        STEP_LIMIT,
+        "dhis2 connect",
+        dhis2c::small_get_contenders(&base, PATH, idle),
+    ) {
         Ok(list) => contenders.extend(list.into_iter().map(|(n, op)| (n, SmallClient::Dhis2(op)))),
         Err(e) => notes.push(format!("{workload}: dhis2 contenders left out: {e}")),
     }
@@ -122,7 +128,12 @@ pub(crate) fn run(
                     plan.small_get_max_time / plan.small_get_slices as u32,
                 ),
             };
-            rt.block_on(client.drive(concurrency, requests, time))
+            block_on_within(
+                rt,
+                time + STEP_LIMIT,
+                "a load slice",
+                client.drive(concurrency, requests, time),
+            )
         },
     );
     notes.append(&mut outcome.notes);

@@ -2,8 +2,8 @@
 //! re-executed with the hidden `__stream-child` subcommand) so the peak RSS measured is that download's alone.
 
 use std::path::PathBuf;
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
@@ -11,6 +11,7 @@ use tokio::runtime::Runtime;
 use crate::args::{ChildArgs, STREAM_CHILD};
 use crate::body::ExportTemplate;
 use crate::contenders::{dhis2c, hyper_bare};
+use crate::drive::STEP_LIMIT;
 use crate::outcome::{measure, Outcome};
 use crate::server::{self, ServerConfig, ServerHost};
 use crate::workload::{contender, metric, Plan, Workload};
@@ -75,12 +76,31 @@ fn run_child(
     url: &str,
     out: &PathBuf,
 ) -> Result<ChildReport, BenchError> {
-    let output = Command::new(exe)
+    let mut child = Command::new(exe)
         .arg(STREAM_CHILD)
         .args(["--contender", name, "--url", url, "--path", PATH, "--out"])
         .arg(out)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| format!("cannot start the {name} child process: {e}"))?;
+    // A stuck download must not hang the benchmark: poll, and kill this child (by its own handle) past the limit.
+    let deadline = Instant::now() + STEP_LIMIT;
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{name} child did not finish within {STEP_LIMIT:?}").into());
+            }
+            Err(e) => return Err(format!("cannot wait for the {name} child: {e}").into()),
+        }
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|e| format!("cannot read the {name} child's output: {e}"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         return Err(format!("{name} child failed ({}): {}", output.status, stderr.trim()).into());
