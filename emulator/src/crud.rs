@@ -206,7 +206,8 @@ pub(crate) fn validate(store: &Store, plural: &str, uid: &str, obj: &Value) -> V
     errors
 }
 
-fn user_ref(state: &AppState, user: &CurrentUser) -> Value {
+/// The embedded reference to `user`, with the five keys DHIS2 always writes (WIRE.md 1.1).
+pub(crate) fn user_ref(state: &AppState, user: &CurrentUser) -> Value {
     let name = state
         .auth()
         .user(&user.username)

@@ -142,9 +142,9 @@ async fn upload(
     let meta = json!({
         "id": uid, "name": name, "displayName": name, "created": now, "lastUpdated": now,
         "contentType": file.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_string()),
-        // DHIS2 writes the length as a string.
-        "contentLength": file.data.len().to_string(),
-        "storageKey": format!("{}/{uid}", domain.to_ascii_lowercase().replace('_', "")),
+        // `long contentLength` in FileResource.java, an int64 in the OpenAPI documents; the storage key is not
+        // serialised.
+        "contentLength": file.data.len(),
         "domain": domain, "hasMultipleStorageFiles": false, "assigned": false,
     });
     let mut stored = meta.clone();

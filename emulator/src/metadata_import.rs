@@ -98,7 +98,8 @@ async fn post_metadata(
             move |st| {
                 let (_, report, message) = import_into(st, &payload, &params);
                 JobResult {
-                    summary: report_with_type(st, report),
+                    // The summary is the ImportReport itself, not the WebMessage response around it.
+                    summary: report,
                     message,
                 }
             },

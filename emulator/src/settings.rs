@@ -33,8 +33,8 @@ impl SettingsState {
             ("keyAccountRecovery", json!(false)),
             ("keyLockMultipleFailedLogins", json!(false)),
             ("keyFlag", json!("dhis2")),
-            ("keyMaxPasswordLength", json!(72)),
-            ("keyMinPasswordLength", json!(8)),
+            ("maxPasswordLength", json!(72)),
+            ("minPasswordLength", json!(8)),
             ("keyIgnoreAnalyticsApprovalYearThreshold", json!(-1)),
             (
                 "keySkipDataTypeValidationInAnalyticsTableExport",

@@ -11,6 +11,7 @@ use crate::auth::CurrentUser;
 use crate::fields::{self, FieldContext};
 use crate::params::Params;
 use crate::state::AppState;
+use crate::version::VersionProfile;
 use crate::web;
 
 /// Time the emulated build was made (fixed so answers are deterministic).
@@ -269,7 +270,7 @@ pub(crate) fn me(state: &AppState, user: &CurrentUser) -> Value {
             "favorites" | "translations" | "patTokens" | "attributeValues" => Some(json!([])),
             "id" => Some(user.uid.to_string().into()),
             "username" => Some(user.username.to_string().into()),
-            "settings" => Some(user_settings()),
+            "settings" => Some(user_settings(v)),
             "sharing" | "userAccesses" | "userGroupAccesses" if v.major() >= 41 => None,
             "sharing" => Some(json!({"external": false, "users": {}, "userGroups": {}})),
             "userAccesses" | "userGroupAccesses" => Some(json!([])),
@@ -291,11 +292,14 @@ pub(crate) fn me(state: &AppState, user: &CurrentUser) -> Value {
     Value::Object(m)
 }
 
-fn user_settings() -> Value {
+fn user_settings(v: &VersionProfile) -> Value {
+    // 2.42+ type the setting as the `DisplayProperty` enum (`NAME`, `SHORTNAME`); earlier versions hold the
+    // lower-case string the apps store.
+    let display = if v.major() >= 42 { "NAME" } else { "name" };
     json!({
         "keyUiLocale": "en",
         "keyDbLocale": "en",
-        "keyAnalysisDisplayProperty": "name",
+        "keyAnalysisDisplayProperty": display,
         "keyStyle": "light_blue/light_blue.css",
         "keyMessageEmailNotification": false,
         "keyMessageSmsNotification": false,
@@ -343,8 +347,8 @@ async fn me_handler(
     resp
 }
 
-async fn user_settings_handler() -> Response {
-    web::json(200, &user_settings())
+async fn user_settings_handler(State(state): State<AppState>) -> Response {
+    web::json(200, &user_settings(state.version()))
 }
 
 /// `GET /api/me/authorization`: the caller's authorities.

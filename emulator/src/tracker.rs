@@ -126,7 +126,24 @@ fn with_data<R>(
     let mut guard = lock(&shared.data);
     if guard.is_none() {
         let units = leaf_org_units(state);
-        *guard = Some(seed::generate(&units));
+        let mut data = seed::generate(&units);
+        // The 2.43+ event views (`TrackerSingleEvent`, `TrackerTrackerEvent`) have no `attributeCategoryOptions`.
+        if state.version().major() >= 43 {
+            for event in &mut data.events {
+                if let Value::Object(m) = event {
+                    m.remove("attributeCategoryOptions");
+                }
+            }
+        }
+        // 2.41's relationship view has no `deleted` (2.42 added it).
+        if state.version().major() <= 41 {
+            for relationship in &mut data.relationships {
+                if let Value::Object(m) = relationship {
+                    m.remove("deleted");
+                }
+            }
+        }
+        *guard = Some(data);
     }
     let data = guard.get_or_insert_with(TrackerData::default);
     f(data)

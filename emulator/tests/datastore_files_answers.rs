@@ -70,7 +70,7 @@ async fn file_upload_answers_202_with_the_file_resource() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(v["response"]["fileResource"]["contentLength"], "3");
+    assert_eq!(v["response"]["fileResource"]["contentLength"], 3);
     let data = get(&emu, &format!("/api/fileResources/{id}/data")).await;
     assert_eq!(data.status, 200);
     assert_eq!(data.header("content-type"), Some("text/csv"));

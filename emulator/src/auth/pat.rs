@@ -301,7 +301,7 @@ async fn create(
         "type": if v2 { "PERSONAL_ACCESS_TOKEN_V2" } else { "PERSONAL_ACCESS_TOKEN" },
         "expire": expire_ms,
         "attributes": parsed.get("attributes").cloned().unwrap_or_else(|| json!([])),
-        "createdBy": {"id": user.uid.as_ref(), "username": user.username.as_ref()},
+        "createdBy": crate::crud::user_ref(&state, &user),
     });
     if let Err(e) = state.store_write().insert(TOKEN_COLLECTION, object) {
         tracing::warn!("api token object not stored: {e}");

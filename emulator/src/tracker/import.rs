@@ -262,7 +262,8 @@ pub(crate) fn import(
     if options.full_report {
         report.insert(
             "bundleReport".into(),
-            json!({"status": status, "typeReportMap": type_reports, "stats": stats(created, updated, deleted, ignored)}),
+            // PersistenceReport serialises only its type reports (WIRE.md 9.3).
+            json!({ "typeReportMap": type_reports }),
         );
     }
     Value::Object(report)
