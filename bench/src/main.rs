@@ -143,10 +143,12 @@ fn setup_lines(plan: &Plan, total_secs: f64) -> Vec<String> {
             plan.runs
         ),
         format!(
-            "sizes: small_get {} requests or {} s per run; {} org units (page size {}); export {} MiB; \
-             limit {} requests via {} clones, limit {}, server holds each request {} ms",
+            "sizes: small_get {} requests or {} s per run, in {} slices taken in turn with the other \
+             contenders; {} org units (page size {}); export {} MiB; limit {} requests via {} clones, limit {}, \
+             server holds each request {} ms",
             plan.small_get_requests,
             plan.small_get_max_time.as_secs_f64(),
+            plan.small_get_slices,
             plan.org_units,
             plan.page_size,
             plan.export_bytes >> 20,

@@ -181,31 +181,34 @@ pub(crate) async fn small_get_contenders(
     ])
 }
 
-/// Downloads `path_and_query` below `base` with `stream()` into `file`; returns the bytes written.
-pub(crate) async fn stream_to_file(
-    base: &str,
-    path_and_query: &str,
-    file: &mut tokio::fs::File,
-) -> Result<u64, BenchError> {
-    let client = connect(
-        base,
-        Setup {
+impl Dhis2 {
+    /// A client for the stream child: the default limits, one pooled connection.
+    pub(crate) async fn for_download(base: &str) -> Result<Dhis2, BenchError> {
+        let setup = Setup {
             max_idle: 1,
             limit: Limit::Default,
-        },
-    )
-    .await?;
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    let params: Vec<(&str, &str)> = query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .collect();
-    let written = client
-        .client
-        .stream(Method::GET, path, &params, file)
-        .await
-        .map_err(|e| format!("dhis2 stream {path}: {e}"))?;
-    Ok(written)
+        };
+        connect(base, setup).await
+    }
+
+    /// Downloads `path_and_query` with `stream()` into `file`; returns the bytes written.
+    pub(crate) async fn stream_to_file(
+        &self,
+        path_and_query: &str,
+        file: &mut tokio::fs::File,
+    ) -> Result<u64, BenchError> {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let params: Vec<(&str, &str)> = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .collect();
+        let written = self
+            .client
+            .stream(Method::GET, path, &params, file)
+            .await
+            .map_err(|e| format!("dhis2 stream {path}: {e}"))?;
+        Ok(written)
+    }
 }
