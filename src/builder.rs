@@ -27,6 +27,8 @@ pub struct Limits {
     pub(crate) max_idle_per_host: usize,
     pub(crate) pool_idle_timeout: Duration,
     pub(crate) shared: Option<SharedLimit>,
+    /// No concurrency limit at all (the limit layer is left out of the stack).
+    pub(crate) unlimited: bool,
 }
 
 impl Default for Limits {
@@ -37,6 +39,7 @@ impl Default for Limits {
             max_idle_per_host: 20,
             pool_idle_timeout: Duration::from_secs(90),
             shared: None,
+            unlimited: false,
         }
     }
 }
@@ -48,14 +51,27 @@ impl fmt::Debug for Limits {
             .field("max_idle_per_host", &self.max_idle_per_host)
             .field("pool_idle_timeout", &self.pool_idle_timeout)
             .field("shared", &self.shared.is_some())
+            .field("unlimited", &self.unlimited)
             .finish()
     }
 }
 
 impl Limits {
-    /// At most `n` requests in flight across all clones of the client (must be at least 1).
+    /// At most `n` requests in flight across all clones of the client (must be at least 1). Turns a previous
+    /// [`unlimited`](Self::unlimited) off.
     pub fn max_concurrent_requests(mut self, n: usize) -> Self {
         self.max_concurrent_requests = n;
+        self.unlimited = false;
+        self
+    }
+
+    /// No limit on requests in flight: the concurrency-limit layer is left out of the stack entirely (no permit
+    /// is taken per request). Use it when the caller already bounds its concurrency; a later
+    /// [`max_concurrent_requests`](Self::max_concurrent_requests) or [`shared`](Self::shared) turns the limit
+    /// back on.
+    pub fn unlimited(mut self) -> Self {
+        self.unlimited = true;
+        self.shared = None;
         self
     }
 
@@ -75,6 +91,7 @@ impl Limits {
     /// ignored in favour of the shared limit's size).
     pub fn shared(mut self, limit: SharedLimit) -> Self {
         self.shared = Some(limit);
+        self.unlimited = false;
         self
     }
 }
@@ -183,7 +200,7 @@ impl ClientBuilder {
     /// Like [`auth`](Self::auth), for a provider already shared behind an `Arc` (e.g. an OAuth2 provider whose
     /// token store you keep using).
     pub fn auth_arc(mut self, provider: Arc<dyn crate::AuthProvider>) -> Self {
-        self.auth = Some(crate::stack::auth_fn(provider));
+        self.auth = Some(provider);
         self
     }
 

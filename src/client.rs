@@ -15,16 +15,16 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tower::util::BoxCloneSyncService;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Service, ServiceExt};
 use url::Url;
 
 use crate::builder::ClientBuilder;
 use crate::models::SystemInfo;
 use crate::stack::{self, BoxService, StackConfig};
 use crate::state::{ClientState, Connection, Inner, Shared};
-use crate::{handshake, Dhis2Version, Error, VersionKey};
+use crate::{error, handshake, Dhis2Version, Error, VersionKey};
 use dhis2_layers::version_probe::ProbeHandle;
-use dhis2_layers::{BoxError, ErrorMapLayer, RequestBody, ResponseBody};
+use dhis2_layers::{BoxError, RequestBody, ResponseBody};
 
 /// Content type of JSON request bodies.
 const JSON: &str = "application/json";
@@ -132,13 +132,36 @@ pub(crate) fn decode<T: DeserializeOwned>(
     path: &str,
     bytes: &[u8],
 ) -> Result<T, Error> {
+    // The path tracking costs about a third of a small decode, so it only runs again once plain decoding failed
+    // (decoding is deterministic: the second pass fails at the same place).
+    // Like the tracked pass, this does not insist on the end of input (no `Deserializer::end`).
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
+    match T::deserialize(de) {
+        Ok(value) => Ok(value),
+        Err(plain) => Err(decode_error::<T>(method, path, bytes, plain)),
+    }
+}
+
+/// Re-decodes a document that failed to decode, tracking the JSON path, to build the [`Error::Decode`].
+#[cold]
+fn decode_error<T: DeserializeOwned>(
+    method: &Method,
+    path: &str,
+    bytes: &[u8],
+    plain: serde_json::Error,
+) -> Error {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let (json_path, source) = match serde_path_to_error::deserialize::<_, T>(de) {
+        Err(e) => (e.path().to_string(), e.into_inner()),
+        // Cannot happen (same input, same type); keep the first error rather than panic.
+        Ok(_) => (".".to_owned(), plain),
+    };
+    Error::Decode {
         method: method.clone(),
         path: path.to_owned(),
-        json_path: e.path().to_string(),
-        source: e.into_inner(),
-    })
+        json_path,
+        source,
+    }
 }
 
 /// Wraps a non-object JSON root as `{"data": root}`.
@@ -185,7 +208,8 @@ impl Dhis2Client {
 
     pub(crate) fn from_builder(builder: ClientBuilder) -> Result<Self, Error> {
         parse_base_url(&builder.base_url)?;
-        if builder.limits.max_concurrent_requests == 0 && builder.limits.shared.is_none() {
+        let limits = &builder.limits;
+        if limits.max_concurrent_requests == 0 && limits.shared.is_none() && !limits.unlimited {
             return Err(Error::Config(
                 "limits.max_concurrent_requests must be at least 1".into(),
             ));
@@ -309,8 +333,8 @@ impl Dhis2Client {
     /// Builds the stack and runs the handshake; nothing is stored until it all succeeded.
     async fn establish(&self) -> Result<(Connection, Option<Arc<SystemInfo>>), Error> {
         let cfg = &self.shared.config;
-        let (svc, base_url) = match &self.shared.user_service {
-            Some((svc, base)) => (svc.clone(), base.clone()),
+        let (svc, base_url, stack) = match &self.shared.user_service {
+            Some((svc, base)) => (svc.clone(), base.clone(), None),
             None => {
                 let configured = parse_base_url(&cfg.base_url)?;
                 let http = stack::http_client(
@@ -326,17 +350,17 @@ impl Dhis2Client {
                 };
                 let (base_uri, origin) = base_and_origin(&base)?;
                 let semaphore = self.shared.semaphore.clone();
-                let svc = stack::assemble(StackConfig {
+                let stack = StackConfig {
                     http,
                     base: base_uri,
                     origin,
                     auth: cfg.auth.clone(),
                     retry: cfg.retry_policy.clone(),
-                    semaphore,
+                    semaphore: (!cfg.limits.unlimited).then_some(semaphore),
                     timeout: cfg.timeout,
                     layers: cfg.layers.clone(),
-                });
-                (svc, base)
+                };
+                (stack::assemble(&stack, None), base, Some(stack))
             }
         };
         if cfg.skip_version_probe {
@@ -373,17 +397,19 @@ impl Dhis2Client {
         )?;
         tracing::debug!(base_url = %base_url, version = %raw, key = %key, "connected to DHIS2");
         // The probe layer goes on top only now, primed, so it never sends a probe of its own.
-        let (svc, probe) = if self.shared.user_service.is_some() {
-            (svc, None)
-        } else {
-            let handle = ProbeHandle::new();
-            handle
-                .prime(raw_info)
-                .map_err(|e| Error::UnsupportedVersion {
-                    version: raw.clone(),
-                    reason: e.to_string(),
-                })?;
-            (stack::with_probe(svc, handle.clone()), Some(handle))
+        let (svc, probe) = match &stack {
+            None => (svc, None),
+            Some(stack) => {
+                let handle = ProbeHandle::new();
+                handle
+                    .prime(raw_info)
+                    .map_err(|e| Error::UnsupportedVersion {
+                        version: raw.clone(),
+                        reason: e.to_string(),
+                    })?;
+                // The same stack (sharing the pool) rebuilt with the probe on top, erased once.
+                (stack::assemble(stack, Some(handle.clone())), Some(handle))
+            }
         };
         Ok((
             Connection {
@@ -456,7 +482,11 @@ impl Dhis2Client {
         let conn = self.shared.connection()?;
         let url = build_url(&conn.base_url, path, params)?;
         let req_path = url.path().to_owned();
-        let mut builder = Request::builder().method(method.clone()).uri(to_uri(&url)?);
+        // The serialised URL becomes the URI's buffer as is (no copy).
+        let uri = Uri::from_maybe_shared(Bytes::from(String::from(url))).map_err(|e| {
+            Error::Config(format!("URL path {req_path} is not a valid request URI: {e}"))
+        })?;
+        let mut builder = Request::builder().method(method.clone()).uri(uri);
         for (name, value) in headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|e| Error::Config(format!("invalid header name {name:?}: {e}")))?;
@@ -701,22 +731,29 @@ fn is_idempotent(method: &Method) -> bool {
 }
 
 impl Prepared {
-    /// Sends below ErrorMap (statuses come back as facts).
+    /// Sends below ErrorMap (statuses come back as facts); the body fails with a timeout when it stalls.
     async fn send(self) -> Result<(Response<ResponseBody>, Method, String), Error> {
+        let idle = self.opts.idle;
+        let (resp, method, path) = self.send_bare().await?;
+        Ok((resp.map(|b| idle_timeout(b, idle)), method, path))
+    }
+
+    /// Sends below ErrorMap; the body is returned as the stack made it (the caller bounds its stalls).
+    async fn send_bare(self) -> Result<(Response<ResponseBody>, Method, String), Error> {
         let Prepared {
             svc,
             req,
             method,
             path,
-            opts,
+            ..
         } = self;
         match svc.oneshot(req).await {
-            Ok(resp) => Ok((resp.map(|b| idle_timeout(b, opts.idle)), method, path)),
+            Ok(resp) => Ok((resp, method, path)),
             Err(e) => Err(Error::from_stack(e, &method, &path)),
         }
     }
 
-    /// Sends through ErrorMap: the body of a success, within the overall deadline if one is set.
+    /// Sends and maps the answer: the body of a success, within the overall deadline if one is set.
     async fn bytes(self) -> Result<(Bytes, Method, String), Error> {
         match self.opts.deadline {
             Some(deadline) => {
@@ -734,7 +771,7 @@ impl Prepared {
         let mut current = self;
         let mut attempt: u32 = 1;
         loop {
-            let max_body = current.opts.max_body;
+            let (max_body, idle) = (current.opts.max_body, Some(current.opts.idle));
             // The copy to resend and the backoff before it, if the policy allows another attempt.
             let next = match &current.opts.body_retry {
                 Some(p) if attempt < p.max_attempts => {
@@ -742,8 +779,8 @@ impl Prepared {
                 }
                 _ => None,
             };
-            let (resp, method, path) = current.send().await?;
-            match map_response_limited(resp, &method, &path, max_body).await {
+            let (resp, method, path) = current.send_bare().await?;
+            match collect_mapped(resp, &method, &path, max_body, idle).await {
                 Ok(bytes) => return Ok((bytes, method, path)),
                 Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
                     let Some((next, delay)) = next else {
@@ -780,46 +817,105 @@ impl Prepared {
     }
 }
 
-/// Runs a response through ErrorMap: the body bytes of a success, or the mapped error.
+/// Runs a response through the ErrorMap rules: the body bytes of a success, or the mapped error.
 pub(crate) async fn map_response(
     resp: Response<ResponseBody>,
     method: &Method,
     path: &str,
 ) -> Result<Bytes, Error> {
-    map_response_limited(resp, method, path, None).await
+    collect_mapped(resp, method, path, None, None).await
 }
 
-/// [`map_response`] with an optional body size limit.
-async fn map_response_limited(
+/// Collects a response body (at most `max_body` bytes; failing with [`Error::Timeout`] when no data comes for
+/// `idle`) and applies the ErrorMap rules. Done inline rather than through `ErrorMapLayer` so the typed and raw
+/// calls need no extra boxing, request rebuild or per-frame timer: the stall timer is created only the first time
+/// the body is not ready, and re-armed (not re-created) after that.
+async fn collect_mapped(
     resp: Response<ResponseBody>,
     method: &Method,
     path: &str,
     max_body: Option<usize>,
+    idle: Option<std::time::Duration>,
 ) -> Result<Bytes, Error> {
-    // ErrorMap needs the request for method and path; replay them against a service that returns `resp`.
-    let req = Request::builder()
-        .method(method.clone())
-        .uri(path)
-        .body(())
-        .map_err(|e| Error::Config(format!("cannot rebuild request {method} {path}: {e}")))?;
-    let mut layer = ErrorMapLayer::new();
-    if let Some(limit) = max_body {
-        layer = layer.max_body_size(limit);
+    let (parts, mut body) = resp.into_parts();
+    // A body of one frame (the usual small answer) is kept as is; a second frame starts a copy.
+    let mut first: Option<Bytes> = None;
+    let mut rest = bytes::BytesMut::new();
+    let mut len: usize = 0;
+    let mut stall = std::pin::pin!(None::<tokio::time::Sleep>);
+    // Whether the armed timer belongs to an earlier wait (and must be re-armed before the next one).
+    let mut stale = false;
+    loop {
+        let frame = std::future::poll_fn(|cx| {
+            if let Poll::Ready(frame) = http_body::Body::poll_frame(Pin::new(&mut body), cx) {
+                stale = true;
+                return Poll::Ready(Ok(frame));
+            }
+            let Some(idle) = idle else {
+                return Poll::Pending;
+            };
+            match stall.as_mut().as_pin_mut() {
+                None => stall.set(Some(tokio::time::sleep(idle))),
+                Some(sleep) if stale => sleep.reset(tokio::time::Instant::now() + idle),
+                Some(_) => {}
+            }
+            stale = false;
+            match stall.as_mut().as_pin_mut().map(|s| s.poll(cx)) {
+                Some(Poll::Ready(())) => Poll::Ready(Err(())),
+                _ => Poll::Pending,
+            }
+        })
+        .await;
+        let frame = match frame {
+            Ok(Some(Ok(frame))) => frame,
+            Ok(Some(Err(e))) => return Err(Error::from_stack(e, method, &error::path_only(path))),
+            Ok(None) => break,
+            Err(()) => {
+                return Err(Error::Timeout {
+                    method: method.clone(),
+                    path: error::path_only(path),
+                })
+            }
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        len += data.len();
+        if max_body.is_some_and(|limit| len > limit) {
+            return Err(Error::BodyTooLarge {
+                method: method.clone(),
+                path: error::path_only(path),
+                limit: max_body.unwrap_or(0),
+            });
+        }
+        match first.take() {
+            None if rest.is_empty() => first = Some(data),
+            None => rest.extend_from_slice(&data),
+            Some(head) => {
+                rest.reserve(head.len() + data.len());
+                rest.extend_from_slice(&head);
+                rest.extend_from_slice(&data);
+            }
+        }
     }
-    let fut = layer.layer(OnceResponse(Some(resp))).call(req);
-    match fut.await {
-        Ok(r) => Ok(r.into_body()),
-        Err(e) => Err(Error::from(e)),
-    }
+    let body = match first {
+        Some(head) => head,
+        None => rest.freeze(),
+    };
+    dhis2_layers::error_map::classify_collected(method, path, parts, body)
+        .map(Response::into_body)
+        .map_err(Error::from)
 }
 
 /// Wraps a response body so that waiting longer than `idle` for its next frame fails with a timeout instead of
-/// hanging (a server that sends headers and then stalls). The clock starts when the caller waits, not before.
+/// hanging (a server that sends headers and then stalls). The clock starts when the caller waits, not before;
+/// the timer is created once and re-armed for later waits.
 fn idle_timeout(body: ResponseBody, idle: std::time::Duration) -> ResponseBody {
     IdleTimeout {
         body,
         idle,
         sleep: None,
+        stale: false,
     }
     .boxed_unsync()
 }
@@ -828,6 +924,8 @@ struct IdleTimeout {
     body: ResponseBody,
     idle: std::time::Duration,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Whether `sleep` belongs to an earlier wait (a frame arrived since it was armed).
+    stale: bool,
 }
 
 impl http_body::Body for IdleTimeout {
@@ -840,13 +938,19 @@ impl http_body::Body for IdleTimeout {
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
         if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
-            this.sleep = None;
+            this.stale = true;
             return Poll::Ready(frame);
         }
         let idle = this.idle;
-        let sleep = this
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+        match &mut this.sleep {
+            None => this.sleep = Some(Box::pin(tokio::time::sleep(idle))),
+            Some(sleep) if this.stale => sleep.as_mut().reset(tokio::time::Instant::now() + idle),
+            Some(_) => {}
+        }
+        this.stale = false;
+        let Some(sleep) = this.sleep.as_mut() else {
+            return Poll::Pending;
+        };
         match sleep.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
@@ -862,23 +966,6 @@ impl http_body::Body for IdleTimeout {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.body.size_hint()
-    }
-}
-
-/// A service that answers one call with a response it already holds (to run ErrorMap on it).
-struct OnceResponse(Option<Response<ResponseBody>>);
-
-impl Service<Request<()>> for OnceResponse {
-    type Response = Response<ResponseBody>;
-    type Error = Error;
-    type Future = std::future::Ready<Result<Response<ResponseBody>, Error>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _req: Request<()>) -> Self::Future {
-        std::future::ready(self.0.take().ok_or(Error::Closed))
     }
 }
 

@@ -291,30 +291,17 @@ mod tests {
 
     #[test]
     fn registrable_domains() {
-        assert_eq!(
-            registrable_domain(&u("https://play.im.dhis2.org/x")).unwrap(),
-            "dhis2.org"
-        );
-        assert_eq!(
-            registrable_domain(&u("https://play.dhis2.org")).unwrap(),
-            "dhis2.org"
-        );
-        assert_eq!(
-            registrable_domain(&u("https://a.b.nhs.co.uk")).unwrap(),
-            "nhs.co.uk"
-        );
-        assert_eq!(
-            registrable_domain(&u("https://dhis.health.go.ke")).unwrap(),
-            "health.go.ke"
-        );
-        assert_eq!(
-            registrable_domain(&u("http://127.0.0.1:8080")).unwrap(),
-            "127.0.0.1"
-        );
-        assert_eq!(
-            registrable_domain(&u("http://localhost:1")).unwrap(),
-            "localhost"
-        );
+        let cases = [
+            ("https://play.im.dhis2.org/x", "dhis2.org"),
+            ("https://play.dhis2.org", "dhis2.org"),
+            ("https://a.b.nhs.co.uk", "nhs.co.uk"),
+            ("https://dhis.health.go.ke", "health.go.ke"),
+            ("http://127.0.0.1:8080", "127.0.0.1"),
+            ("http://localhost:1", "localhost"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(registrable_domain(&u(input)).unwrap(), want, "{input}");
+        }
         assert_ne!(
             registrable_domain(&u("https://dhis2.org.evil.com")),
             registrable_domain(&u("https://dhis2.org"))

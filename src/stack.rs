@@ -1,11 +1,17 @@
 //! Assembly of the tower stack (DESIGN section 2), outermost first:
 //!
-//! `ErrorMap -> VersionProbe -> BaseUrl -> DefaultHeaders -> user layers -> Retry -> Auth -> Trace ->
-//! ConcurrencyLimit -> Timeout -> hyper-util Client`
+//! `VersionProbe -> BaseUrl -> DefaultHeaders -> user layers -> Retry -> Auth -> Trace -> ConcurrencyLimit ->
+//! Timeout -> hyper-util Client`
 //!
-//! Everything below ErrorMap is erased as [`BoxService`]; ErrorMap is added per call on the typed path only.
+//! The whole stack is erased once, as [`BoxService`]; below it the layers keep their concrete types (absent
+//! optional layers are the other side of an `Either`), so the clone each call makes is a few reference-count
+//! bumps, not one allocation per layer. Only user layers, which are type-erased themselves, add a box. The
+//! ErrorMap rules are applied by the typed/raw calls while they collect the body (`client::collect_mapped`).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
@@ -14,11 +20,11 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use tokio::sync::Semaphore;
-use tower::limit::GlobalConcurrencyLimitLayer;
+use pin_project_lite::pin_project;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::timeout::TimeoutLayer;
 use tower::util::BoxCloneSyncService;
-use tower::{Layer, ServiceBuilder, ServiceExt};
+use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 use tower_http::sensitive_headers::{
     SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer,
 };
@@ -31,15 +37,15 @@ use dhis2_layers::retry::{default_classifier, ErrorClass, RetryLayer};
 use dhis2_layers::version_probe::{ProbeHandle, VersionProbeLayer};
 use dhis2_layers::{BaseUrlLayer, BoxError, DefaultHeadersLayer, RequestBody, ResponseBody};
 
-/// The erased stack below ErrorMap.
+/// The erased stack.
 pub type BoxService = BoxCloneSyncService<Request<RequestBody>, Response<ResponseBody>, BoxError>;
 
 /// The pooled hyper-util client at the bottom of the stack (also used bare, without credentials, by the
 /// canonical-URL handshake).
 pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, RequestBody>;
 
-/// Applies the auth layer for one origin.
-pub(crate) type AuthFn = Arc<dyn Fn(BoxService, Uri) -> BoxService + Send + Sync>;
+/// The configured credentials (applied for the base URL's origin only).
+pub(crate) type AuthFn = Arc<dyn AuthProvider>;
 
 /// Applies one user layer.
 pub(crate) type UserLayer = Arc<dyn Fn(BoxService) -> BoxService + Send + Sync>;
@@ -75,51 +81,83 @@ pub(crate) struct StackConfig {
     pub(crate) origin: Uri,
     pub(crate) auth: Option<AuthFn>,
     pub(crate) retry: Option<RetryPolicy>,
-    pub(crate) semaphore: Arc<Semaphore>,
+    /// The concurrency limit; `None` when it is off (`Limits::unlimited`).
+    pub(crate) semaphore: Option<Arc<Semaphore>>,
     pub(crate) timeout: Duration,
     pub(crate) layers: Vec<UserLayer>,
 }
 
-/// The lower part of the stack: `Trace -> ConcurrencyLimit -> Timeout -> hyper client`.
-fn transport(cfg: &StackConfig) -> BoxService {
-    let http = cfg.http.clone();
-    let svc = ServiceBuilder::new()
+/// What a layer below the top must be to be stacked on and erased.
+trait Stackable:
+    Service<
+        Request<RequestBody>,
+        Response = Response<ResponseBody>,
+        Error = BoxError,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<S> Stackable for S where
+    S: Service<
+            Request<RequestBody>,
+            Response = Response<ResponseBody>,
+            Error = BoxError,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// Assembles the stack; with `probe`, the version probe layer goes on top (its handle must be primed by the
+/// caller first, or the first request probes). Cheap: the hyper client (and so the connection pool) is shared.
+pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> BoxService {
+    let transport = ServiceBuilder::new()
         .map_response(|r: Response<_>| r.map(boxed_response_body))
         .layer(SetSensitiveRequestHeadersLayer::new(sensitive_headers()))
         .layer(SetSensitiveResponseHeadersLayer::new([SET_COOKIE]))
         .layer(TraceLayer::new_for_http())
-        .layer(GlobalConcurrencyLimitLayer::with_semaphore(
-            cfg.semaphore.clone(),
-        ))
+        .option_layer(cfg.semaphore.clone().map(LimitLayer))
         .layer(TimeoutLayer::new(cfg.timeout))
         .map_err(Into::<BoxError>::into)
-        .service(http);
-    BoxCloneSyncService::new(svc.map_err(Into::<BoxError>::into))
+        .service(cfg.http.clone())
+        .map_err(Into::<BoxError>::into);
+    let auth = cfg
+        .auth
+        .as_ref()
+        .map(|provider| AuthLayer::from_arc(provider.clone()).for_origin(cfg.origin.clone()));
+    let svc = ServiceBuilder::new()
+        .option_layer(cfg.retry.clone().map(retry_layer))
+        .map_err(Into::<BoxError>::into)
+        .option_layer(auth)
+        .map_err(Into::<BoxError>::into)
+        .service(transport);
+    if cfg.layers.is_empty() {
+        top(cfg, svc, probe)
+    } else {
+        let mut svc = BoxCloneSyncService::new(svc);
+        for layer in cfg.layers.iter().rev() {
+            svc = layer(svc);
+        }
+        top(cfg, svc, probe)
+    }
 }
 
-/// Assembles `BaseUrl -> DefaultHeaders -> user layers -> Retry -> Auth -> transport`.
-pub(crate) fn assemble(cfg: StackConfig) -> BoxService {
-    let mut svc = transport(&cfg);
-    if let Some(auth) = &cfg.auth {
-        svc = auth(svc, cfg.origin.clone());
-    }
-    if let Some(policy) = &cfg.retry {
-        svc = retry(svc, policy.clone());
-    }
-    for layer in cfg.layers.iter().rev() {
-        svc = layer(svc);
-    }
+/// `[VersionProbe ->] BaseUrl -> DefaultHeaders -> svc`, erased.
+fn top<S: Stackable>(cfg: &StackConfig, svc: S, probe: Option<ProbeHandle>) -> BoxService {
     let svc = ServiceBuilder::new()
         .layer(BaseUrlLayer::new(cfg.base.clone()))
         .layer(DefaultHeadersLayer::new(env!("CARGO_PKG_VERSION")))
         .service(svc);
-    BoxCloneSyncService::new(svc)
-}
-
-/// Puts the version probe layer on top of an assembled stack (its handle must be primed by the caller first, or
-/// the first request probes).
-pub(crate) fn with_probe(svc: BoxService, handle: ProbeHandle) -> BoxService {
-    BoxCloneSyncService::new(VersionProbeLayer::new(handle).layer(svc))
+    match probe {
+        Some(handle) => BoxCloneSyncService::new(VersionProbeLayer::new(handle).layer(svc)),
+        None => BoxCloneSyncService::new(svc),
+    }
 }
 
 /// Wraps a user-supplied service so relative URIs resolve against `base` (for `Dhis2Client::from_service`).
@@ -127,23 +165,98 @@ pub(crate) fn with_base(svc: BoxService, base: Uri) -> BoxService {
     BoxCloneSyncService::new(BaseUrlLayer::new(base).layer(svc))
 }
 
-/// Erases an auth provider into an [`AuthFn`] (credentials only for the given origin).
-pub(crate) fn auth_fn(provider: Arc<dyn AuthProvider>) -> AuthFn {
-    Arc::new(move |svc: BoxService, origin: Uri| {
-        BoxCloneSyncService::new(
-            AuthLayer::from_arc(provider.clone())
-                .for_origin(origin)
-                .layer(svc),
-        )
-    })
-}
-
-/// Adds the retry layer, with the hyper-aware classifier unless the user installed their own.
-fn retry(svc: BoxService, mut policy: RetryPolicy) -> BoxService {
+/// The retry layer, with the hyper-aware classifier unless the user installed their own.
+fn retry_layer(mut policy: RetryPolicy) -> RetryLayer {
     if policy.classifier as *const () == default_classifier as *const () {
         policy = policy.classifier(classify_error);
     }
-    BoxCloneSyncService::new(RetryLayer::new(policy).layer(svc))
+    RetryLayer::new(policy)
+}
+
+/// The concurrency limit: at most as many requests in flight (until their response headers) as the semaphore
+/// has permits, shared by every clone. Unlike `tower::limit::GlobalConcurrencyLimit` a clone allocates nothing,
+/// and a free permit is taken without a boxed acquire future; only a call that has to wait boxes one.
+#[derive(Clone)]
+struct LimitLayer(Arc<Semaphore>);
+
+impl<S> Layer<S> for LimitLayer {
+    type Service = Limit<S>;
+
+    fn layer(&self, inner: S) -> Limit<S> {
+        Limit {
+            inner,
+            semaphore: self.0.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Limit<S> {
+    inner: S,
+    semaphore: Arc<Semaphore>,
+}
+
+impl<S> Service<Request<RequestBody>> for Limit<S>
+where
+    S: Service<Request<RequestBody>> + Clone + Send + 'static,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+    S::Response: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = LimitFuture<S::Future, S::Response>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
+        if let Ok(permit) = self.semaphore.clone().try_acquire_owned() {
+            return LimitFuture::Now {
+                fut: self.inner.call(req),
+                permit: Some(permit),
+            };
+        }
+        // Wait for a permit, then send on a clone made ready again (the permit is held until the answer).
+        let inner = self.inner.clone();
+        let semaphore = self.semaphore.clone();
+        LimitFuture::Waiting {
+            fut: Box::pin(async move {
+                let _permit = semaphore.acquire_owned().await.map_err(BoxError::from)?;
+                inner.oneshot(req).await.map_err(Into::into)
+            }),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`Limit`]: the inner future holding its permit, or a boxed wait for one.
+    #[project = LimitProj]
+    enum LimitFuture<F, T> {
+        Now { #[pin] fut: F, permit: Option<OwnedSemaphorePermit> },
+        Waiting { fut: Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>> },
+    }
+}
+
+impl<F, T, E> Future for LimitFuture<F, T>
+where
+    F: Future<Output = Result<T, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<T, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            LimitProj::Now { fut, permit } => {
+                let out = std::task::ready!(fut.poll(cx));
+                // The request is answered (headers in): free the slot now, not when the future is dropped.
+                drop(permit.take());
+                Poll::Ready(out.map_err(Into::into))
+            }
+            LimitProj::Waiting { fut } => fut.as_mut().poll(cx),
+        }
+    }
 }
 
 /// Retry classifier: hyper-util connect errors never reached the server ([`ErrorClass::NotSent`]), so even a
@@ -162,4 +275,66 @@ pub(crate) fn classify_error(err: &BoxError) -> ErrorClass {
         current = e.source();
     }
     default_classifier(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A service that counts requests in flight (each takes 10 ms of paused time).
+    fn gauge(
+        now: Arc<AtomicUsize>,
+        max: Arc<AtomicUsize>,
+    ) -> impl Service<
+        Request<RequestBody>,
+        Response = Response<()>,
+        Error = BoxError,
+        Future = impl Future<Output = Result<Response<()>, BoxError>> + Send,
+    > + Clone
+           + Send
+           + 'static {
+        tower::service_fn(move |_req: Request<RequestBody>| {
+            let (now, max) = (now.clone(), max.clone());
+            async move {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                max.fetch_max(n, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                Ok::<_, BoxError>(Response::new(()))
+            }
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn limit_bounds_requests_in_flight_across_clones() {
+        let (now, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let svc = LimitLayer(Arc::new(Semaphore::new(3))).layer(gauge(now.clone(), max.clone()));
+        let mut tasks = Vec::new();
+        for _ in 0..20 {
+            let svc = svc.clone();
+            tasks.push(tokio::spawn(async move {
+                svc.oneshot(Request::new(RequestBody::empty())).await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert_eq!(
+            max.load(Ordering::SeqCst),
+            3,
+            "the limit is 3 and 20 calls waited"
+        );
+        assert_eq!(now.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn limit_frees_the_permit_when_the_answer_arrives() {
+        let semaphore = Arc::new(Semaphore::new(1));
+        let (now, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let svc = LimitLayer(semaphore.clone()).layer(gauge(now, max));
+        let resp = svc.oneshot(Request::new(RequestBody::empty())).await;
+        assert!(resp.is_ok());
+        assert_eq!(semaphore.available_permits(), 1);
+    }
 }

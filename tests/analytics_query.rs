@@ -1,30 +1,18 @@
 //! Analytics queries against the emulator: the grid's shape, values that agree with the raw data, filters,
 //! streaming, and DHIS2's 409 for an incomplete query.
 
-mod data_support;
+mod support;
 
 use dhis2::accessors::data_values::ExportQuery;
 use dhis2::accessors::progress::Progress;
 use http_body_util::BodyExt;
 
-async fn root(client: &dhis2::Dhis2Client) -> String {
-    let roots = client
-        .get_raw(
-            "api/organisationUnits",
-            &[("filter", "level:eq:1"), ("fields", "id")],
-        )
-        .await
-        .unwrap();
-    roots["organisationUnits"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
+use support::emulator::root_org_unit as root;
 
 #[tokio::test]
 async fn values_agree_with_the_stored_data() {
-    let (_emu, client) = data_support::start("2.42.6").await;
-    let t = data_support::target_with_data(&client).await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
+    let t = support::emulator::target_with_data(&client).await;
     let root = root(&client).await;
     let grid = client
         .analytics()
@@ -93,8 +81,8 @@ async fn values_agree_with_the_stored_data() {
 
 #[tokio::test]
 async fn streamed_answer_matches_the_buffered_one() {
-    let (_emu, client) = data_support::start("2.43.2").await;
-    let t = data_support::target_with_data(&client).await;
+    let (_emu, client) = support::emulator::start("2.43.2").await;
+    let t = support::emulator::target_with_data(&client).await;
     let query = client
         .analytics()
         .query()
@@ -130,8 +118,8 @@ async fn streamed_answer_matches_the_buffered_one() {
 
 #[tokio::test]
 async fn option_combos_split_the_values() {
-    let (_emu, client) = data_support::start("2.42.6").await;
-    let t = data_support::target_with_data(&client).await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
+    let t = support::emulator::target_with_data(&client).await;
     let root = root(&client).await;
     let q = client
         .analytics()
@@ -159,7 +147,7 @@ async fn option_combos_split_the_values() {
 
 #[tokio::test]
 async fn a_query_without_data_items_is_a_409() {
-    let (_emu, client) = data_support::start("2.42.6").await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
     let err = client
         .analytics()
         .query()

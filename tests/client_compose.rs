@@ -10,7 +10,7 @@ use bytes::Bytes;
 use dhis2::{Dhis2Client, RequestBody, ResponseBody, RetryPolicy};
 use http::{Request, Response};
 use serde_json::json;
-use support::{dhis2_like, Reply};
+use support::{dhis2_like, Resp};
 use tower::ServiceExt;
 
 #[tokio::test]
@@ -21,7 +21,7 @@ async fn user_layer_sees_each_logical_request_once_above_retry() {
         let h = h.clone();
         async move {
             if r.path() != "/api/thing" {
-                return Reply::empty(404);
+                return Resp::empty(404);
             }
             let n = h.fetch_add(1, Ordering::SeqCst);
             assert_eq!(
@@ -30,9 +30,9 @@ async fn user_layer_sees_each_logical_request_once_above_retry() {
                 "header from the user layer"
             );
             if n == 0 {
-                Reply::empty(503)
+                Resp::empty(503)
             } else {
-                Reply::json(200, json!({"ok": true}))
+                Resp::json(200, json!({"ok": true}))
             }
         }
     })
@@ -69,7 +69,7 @@ async fn user_layer_sees_each_logical_request_once_above_retry() {
 #[tokio::test]
 async fn client_is_a_tower_service() {
     let srv = dhis2_like("2.42.6", |r| async move {
-        Reply::json(200, json!({"path": r.path()}))
+        Resp::json(200, json!({"path": r.path()}))
     })
     .await;
     let c = Dhis2Client::builder(&srv.url).connect().await.unwrap();

@@ -8,11 +8,11 @@ use dhis2::{Dhis2Client, Error};
 use http::Method;
 use serde::Deserialize;
 use serde_json::json;
-use support::{dhis2_like, Recorded, Reply};
+use support::{dhis2_like, Req, Resp};
 
-async fn route(r: Recorded) -> Reply {
+async fn route(r: Req) -> Resp {
     match r.path() {
-        "/api/echo" => Reply::json(
+        "/api/echo" => Resp::json(
             200,
             json!({
                 "method": r.method,
@@ -21,40 +21,40 @@ async fn route(r: Recorded) -> Reply {
                 "body": String::from_utf8_lossy(&r.body),
             }),
         ),
-        "/api/login302" => Reply::redirect(302, "http://127.0.0.1:1/dhis-web-login/"),
-        "/api/html" => Reply::raw(
+        "/api/login302" => Resp::redirect(302, "http://127.0.0.1:1/dhis-web-login/"),
+        "/api/html" => Resp::bytes(
             200,
             "text/html;charset=utf-8",
             "<html><body>Please log in</body></html>",
         ),
-        "/api/empty" => Reply::empty(200),
-        "/api/array" => Reply::json(200, json!([1, 2, 3])),
-        "/api/conflict" => Reply::json(
+        "/api/empty" => Resp::empty(200),
+        "/api/array" => Resp::json(200, json!([1, 2, 3])),
+        "/api/conflict" => Resp::json(
             409,
             json!({"httpStatus": "Conflict", "httpStatusCode": 409, "status": "ERROR",
                    "message": "One or more errors occurred", "errorCode": "E1004"}),
         ),
-        "/api/token401" => Reply::json(
+        "/api/token401" => Resp::json(
             401,
             json!({"httpStatus": "Unauthorized", "httpStatusCode": 401, "status": "ERROR",
                    "message": "The API token does not exists"}),
         )
         .header("www-authenticate", "ApiToken"),
-        "/api/typed" => Reply::json(200, json!({"id": "abc", "inner": {"count": "many"}})),
-        "/api/big" => Reply::raw(
+        "/api/typed" => Resp::json(200, json!({"id": "abc", "inner": {"count": "many"}})),
+        "/api/big" => Resp::bytes(
             200,
             "application/octet-stream",
             vec![b'x'; 3 * 1024 * 1024 + 7],
         ),
         "/api/slow" => {
             tokio::time::sleep(Duration::from_secs(5)).await;
-            Reply::json(200, json!({}))
+            Resp::json(200, json!({}))
         }
-        _ => Reply::raw(404, "text/html", "<html>404</html>"),
+        _ => Resp::bytes(404, "text/html", "<html>404</html>"),
     }
 }
 
-async fn client() -> (support::TestServer, Dhis2Client) {
+async fn client() -> (support::Server, Dhis2Client) {
     let srv = dhis2_like("2.42.6", route).await;
     let client = Dhis2Client::builder(&srv.url)
         .timeout(Duration::from_millis(500))

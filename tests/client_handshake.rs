@@ -6,21 +6,21 @@ mod support;
 use std::sync::Arc;
 
 use dhis2::{BasicAuth, Dhis2Client};
-use support::{serve, system_info, Recorded, Reply};
+use support::{start, system_info, Req, Resp};
 
 /// A DHIS2-ish server whose root redirects to its login page (like a real unauthenticated browser request).
-async fn dhis2_with_login(prefix: &'static str) -> support::TestServer {
-    serve(move |r: Recorded| async move {
+async fn dhis2_with_login(prefix: &'static str) -> support::Server {
+    start(move |r: Req| async move {
         let path = r.path().to_string();
         let Some(rest) = path.strip_prefix(prefix) else {
-            return Reply::empty(404);
+            return Resp::empty(404);
         };
         match rest {
-            "" | "/" => Reply::redirect(302, &format!("{prefix}/dhis-web-login/")),
-            "/dhis-web-login/" => Reply::raw(200, "text/html", "<html>login</html>"),
-            "/api/system/info" => Reply::json(200, system_info("2.42.6")),
-            "/api/thing" => Reply::json(200, serde_json::json!({"ok": true})),
-            _ => Reply::empty(404),
+            "" | "/" => Resp::redirect(302, &format!("{prefix}/dhis-web-login/")),
+            "/dhis-web-login/" => Resp::bytes(200, "text/html", "<html>login</html>"),
+            "/api/system/info" => Resp::json(200, system_info("2.42.6")),
+            "/api/thing" => Resp::json(200, serde_json::json!({"ok": true})),
+            _ => Resp::empty(404),
         }
     })
     .await
@@ -54,9 +54,9 @@ async fn cross_origin_same_domain_dhis2_target_is_adopted_without_credentials() 
     // emulate it with two servers on the same host (same registrable domain: the IP) and different ports.
     let target = dhis2_with_login("").await;
     let target_url = target.url.clone();
-    let origin = serve(move |_r: Recorded| {
+    let origin = start(move |_r: Req| {
         let t = target_url.clone();
-        async move { Reply::redirect(301, &format!("{t}/")) }
+        async move { Resp::redirect(301, &format!("{t}/")) }
     })
     .await;
     let c = Dhis2Client::builder(&origin.url)
@@ -86,21 +86,21 @@ async fn cross_origin_same_domain_dhis2_target_is_adopted_without_credentials() 
 
 #[tokio::test]
 async fn cross_origin_target_that_is_not_dhis2_is_ignored() {
-    let other = serve(|_r| async { Reply::raw(200, "text/html", "<html>not dhis2</html>") }).await;
+    let other = support::always(Resp::bytes(200, "text/html", "<html>not dhis2</html>")).await;
     let other_url = other.url.clone();
     let info_count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let ic = info_count.clone();
-    let origin = serve(move |r: Recorded| {
+    let origin = start(move |r: Req| {
         let o = other_url.clone();
         let ic = ic.clone();
         async move {
             match r.path() {
-                "/" => Reply::redirect(302, &format!("{o}/somewhere")),
+                "/" => Resp::redirect(302, &format!("{o}/somewhere")),
                 "/api/system/info" => {
                     ic.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    Reply::json(200, system_info("2.41.3"))
+                    Resp::json(200, system_info("2.41.3"))
                 }
-                _ => Reply::empty(404),
+                _ => Resp::empty(404),
             }
         }
     })
@@ -115,11 +115,11 @@ async fn cross_domain_redirect_is_ignored() {
     // localhost vs 127.0.0.1: different registrable domains, so never adopted even though it is DHIS2.
     let target = dhis2_with_login("").await;
     let port = target.addr.port();
-    let origin = serve(move |r: Recorded| async move {
+    let origin = start(move |r: Req| async move {
         match r.path() {
-            "/" => Reply::redirect(302, &format!("http://localhost:{port}/")),
-            "/api/system/info" => Reply::json(200, system_info("2.42.6")),
-            _ => Reply::empty(404),
+            "/" => Resp::redirect(302, &format!("http://localhost:{port}/")),
+            "/api/system/info" => Resp::json(200, system_info("2.42.6")),
+            _ => Resp::empty(404),
         }
     })
     .await;
@@ -131,23 +131,20 @@ async fn cross_domain_redirect_is_ignored() {
 async fn https_is_never_traded_for_http() {
     use support::tls::{acceptor, self_signed};
     let (cert_pem, acc) = {
-        let (cert, key) = self_signed();
+        let (cert, key) = self_signed(&["localhost"]);
         (cert.clone(), acceptor(&cert, &key))
     };
     let plain = dhis2_with_login("").await;
     let plain_port = plain.addr.port();
-    let secure = support::serve_tls(acc, move |r: Recorded| async move {
+    let secure = support::start_tls(acc, move |r: Req| async move {
         match r.path() {
-            "/" => Reply::redirect(301, &format!("http://localhost:{plain_port}/")),
-            "/api/system/info" => Reply::json(200, system_info("2.43.1")),
-            _ => Reply::empty(404),
+            "/" => Resp::redirect(301, &format!("http://localhost:{plain_port}/")),
+            "/api/system/info" => Resp::json(200, system_info("2.43.1")),
+            _ => Resp::empty(404),
         }
     })
     .await;
-    let dir = std::env::temp_dir().join(format!("dhis2-hs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let ca = dir.join("ca.pem");
-    std::fs::write(&ca, cert_pem).unwrap();
+    let ca = support::tls::temp_file("ca.pem", &cert_pem);
     let c = Dhis2Client::builder(&secure.url)
         .tls(dhis2::TlsConfig::ca_bundle(&ca))
         .connect()
@@ -163,12 +160,12 @@ async fn https_is_never_traded_for_http() {
 
 #[tokio::test]
 async fn same_origin_redirect_to_a_non_dhis2_path_is_not_adopted() {
-    let srv = serve(|r: Recorded| async move {
+    let srv = start(|r: Req| async move {
         match r.path() {
-            "/" => Reply::redirect(302, "/dhis-web-dashboard/"),
-            "/dhis-web-dashboard/" => Reply::raw(200, "text/html", "<html>app</html>"),
-            "/api/system/info" => Reply::json(200, system_info("2.42.6")),
-            _ => Reply::raw(404, "text/html", "<html>404</html>"),
+            "/" => Resp::redirect(302, "/dhis-web-dashboard/"),
+            "/dhis-web-dashboard/" => Resp::bytes(200, "text/html", "<html>app</html>"),
+            "/api/system/info" => Resp::json(200, system_info("2.42.6")),
+            _ => Resp::bytes(404, "text/html", "<html>404</html>"),
         }
     })
     .await;

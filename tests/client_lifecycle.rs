@@ -4,13 +4,13 @@ mod support;
 
 use dhis2::{BasicAuth, ClientState, Dhis2Client, Error, VersionKey};
 use serde_json::json;
-use support::{dhis2_like, Reply};
+use support::{dhis2_like, Resp};
 
-async fn server() -> support::TestServer {
+async fn server() -> support::Server {
     dhis2_like("2.42.6", |r| async move {
         match r.path() {
-            "/api/thing" => Reply::json(200, json!({"ok": true, "q": r.query()})),
-            _ => Reply::json(404, json!({"httpStatus": "Not Found", "httpStatusCode": 404, "status": "ERROR", "message": "nope"})),
+            "/api/thing" => Resp::json(200, json!({"ok": true, "q": r.query()})),
+            _ => Resp::json(404, json!({"httpStatus": "Not Found", "httpStatusCode": 404, "status": "ERROR", "message": "nope"})),
         }
     })
     .await
@@ -155,12 +155,12 @@ fn client_is_send_sync_clone_static() {
 
 #[tokio::test]
 async fn state_is_connecting_while_the_handshake_runs() {
-    let srv = support::serve(|r| async move {
+    let srv = support::start(|r| async move {
         if r.path() == "/api/system/info" {
             tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-            Reply::json(200, support::system_info("2.43.2"))
+            Resp::json(200, support::system_info("2.43.2"))
         } else {
-            Reply::empty(404)
+            Resp::empty(404)
         }
     })
     .await;
@@ -181,9 +181,9 @@ async fn state_is_connecting_while_the_handshake_runs() {
 
 #[tokio::test]
 async fn a_silent_server_cannot_hang_connect() {
-    let srv = support::serve(|_r| async move {
+    let srv = support::start(|_r| async move {
         tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-        Reply::empty(200)
+        Resp::empty(200)
     })
     .await;
     let client = Dhis2Client::builder(&srv.url)
@@ -199,35 +199,32 @@ async fn a_silent_server_cannot_hang_connect() {
 
 #[tokio::test]
 async fn failed_connect_leaves_no_connection_open() {
-    let srv = support::dhis2_like("2.39.1", |_r| async { Reply::empty(404) }).await;
+    let srv = support::dhis2_like("2.39.1", |_r| async { Resp::empty(404) }).await;
     let client = Dhis2Client::builder(&srv.url).build().unwrap();
     let err = client.connect().await.unwrap_err();
     assert!(matches!(err, Error::UnsupportedVersion { .. }), "{err:?}");
     assert!(!srv.requests().is_empty(), "the server was contacted");
     // The pool was dropped with the failed attempt: the server sees every connection closed.
-    let open = srv.open.clone();
-    for _ in 0..100 {
-        if open.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert_eq!(open.load(std::sync::atomic::Ordering::SeqCst), 0);
+    support::settle(
+        "the server-side connections",
+        std::time::Duration::from_secs(1),
+        || srv.stats.open_connections() == 0,
+    )
+    .await;
 
     // Likewise after close().
     let srv = server().await;
     let client = Dhis2Client::builder(&srv.url).connect().await.unwrap();
     client.get_raw("api/thing", &[]).await.unwrap();
     assert!(
-        srv.open.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        srv.stats.open_connections() >= 1,
         "keep-alive connection pooled"
     );
     client.close().await;
-    for _ in 0..100 {
-        if srv.open.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    assert_eq!(srv.open.load(std::sync::atomic::Ordering::SeqCst), 0);
+    support::settle(
+        "the server-side connections",
+        std::time::Duration::from_secs(1),
+        || srv.stats.open_connections() == 0,
+    )
+    .await;
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use dhis2::{Dhis2Client, Limits, SharedLimit};
 use serde_json::json;
-use support::{serve, Reply};
+use support::{start, Resp};
 
 struct Gauge {
     now: AtomicUsize,
@@ -16,14 +16,14 @@ struct Gauge {
     total: AtomicUsize,
 }
 
-async fn counting_server() -> (support::TestServer, Arc<Gauge>) {
+async fn counting_server() -> (support::Server, Arc<Gauge>) {
     let g = Arc::new(Gauge {
         now: AtomicUsize::new(0),
         max: AtomicUsize::new(0),
         total: AtomicUsize::new(0),
     });
     let gc = g.clone();
-    let srv = serve(move |_r| {
+    let srv = start(move |_r| {
         let g = gc.clone();
         async move {
             let n = g.now.fetch_add(1, Ordering::SeqCst) + 1;
@@ -31,7 +31,7 @@ async fn counting_server() -> (support::TestServer, Arc<Gauge>) {
             g.total.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(15)).await;
             g.now.fetch_sub(1, Ordering::SeqCst);
-            Reply::json(200, json!({"ok": true}))
+            Resp::json(200, json!({"ok": true}))
         }
     })
     .await;
@@ -92,4 +92,32 @@ async fn one_limit_shared_by_two_clients() {
     let max = g.max.load(Ordering::SeqCst);
     assert!(max <= 3, "shared limit exceeded: {max}");
     assert!(max >= 2, "no overlap: {max}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlimited_removes_the_limit() {
+    let (srv, g) = counting_server().await;
+    // `unlimited` wins over the earlier size, and even a size of 0 (otherwise refused) is then accepted.
+    let client = Dhis2Client::builder(&srv.url)
+        .skip_version_probe(true)
+        .limits(Limits::default().max_concurrent_requests(0).unlimited())
+        .connect()
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let c = client.clone();
+        tasks.push(tokio::spawn(async move {
+            c.get_raw("api/x", &[]).await.unwrap()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(g.total.load(Ordering::SeqCst), 12);
+    let max = g.max.load(Ordering::SeqCst);
+    assert!(max > 1, "requests were serialised although the limit is off: {max}");
+    // A later size turns the limit back on.
+    let limited = Limits::default().unlimited().max_concurrent_requests(0);
+    assert!(Dhis2Client::builder(&srv.url).limits(limited).build().is_err());
 }

@@ -5,7 +5,7 @@ mod support;
 use std::collections::HashMap;
 
 use dhis2::{Error, Profile, ProfileAuth};
-use support::{dhis2_like, Reply};
+use support::{dhis2_like, Resp};
 
 fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
     let map: HashMap<String, String> = pairs
@@ -197,7 +197,7 @@ fn load_prefers_env_then_cwd_then_config_dir() {
 
 #[tokio::test]
 async fn open_client_uses_the_profile_auth() {
-    let srv = dhis2_like("2.43.1", |_| async { Reply::empty(404) }).await;
+    let srv = dhis2_like("2.43.1", |_| async { Resp::empty(404) }).await;
     let p = Profile::from_vars(vars(&[
         ("DHIS2_URL", &srv.url),
         ("DHIS2_USERNAME", "admin"),

@@ -5,7 +5,7 @@ mod support;
 use dhis2::{BasicAuth, Dhis2Client, PatAuth, Profile, SessionCookieAuth};
 use http::Request;
 use serde_json::json;
-use support::{dhis2_like, serve, LogBuffer, Reply};
+use support::{dhis2_like, LogBuffer, Resp};
 use tower::ServiceExt;
 
 const PASSWORD: &str = "Sup3r-Secret-Pw";
@@ -61,7 +61,7 @@ fn base64_helper_is_right() {
 
 #[tokio::test]
 async fn debug_output_has_no_secrets() {
-    let srv = dhis2_like("2.42.6", |_| async { Reply::empty(404) }).await;
+    let srv = dhis2_like("2.42.6", |_| async { Resp::empty(404) }).await;
     let builder = Dhis2Client::builder(&srv.url).auth(BasicAuth::new("admin", PASSWORD));
     let text = format!("{builder:?}");
     assert!(text.contains("[configured]"));
@@ -111,8 +111,8 @@ async fn traces_have_no_secrets() {
 
     let srv = dhis2_like("2.42.6", |r| async move {
         match r.path() {
-            "/api/denied" => Reply::json(401, json!({"httpStatus": "Unauthorized", "httpStatusCode": 401, "status": "ERROR", "message": "Unauthorized"})),
-            _ => Reply::json(200, json!({"ok": true})).header("set-cookie", "JSESSIONID=server-cookie; Path=/"),
+            "/api/denied" => Resp::json(401, json!({"httpStatus": "Unauthorized", "httpStatusCode": 401, "status": "ERROR", "message": "Unauthorized"})),
+            _ => Resp::json(200, json!({"ok": true})).header("set-cookie", "JSESSIONID=server-cookie; Path=/"),
         }
     })
     .await;
@@ -151,11 +151,8 @@ async fn traces_have_no_secrets() {
 
 #[tokio::test]
 async fn credentials_never_go_to_another_origin() {
-    let other = serve(|_r| async { Reply::json(200, json!({"other": true})) }).await;
-    let srv = dhis2_like("2.42.6", |_| async {
-        Reply::json(200, json!({"ok": true}))
-    })
-    .await;
+    let other = support::always(Resp::json(200, json!({"other": true}))).await;
+    let srv = dhis2_like("2.42.6", |_| async { Resp::json(200, json!({"ok": true})) }).await;
     let c = Dhis2Client::builder(&srv.url)
         .auth(BasicAuth::new("admin", PASSWORD))
         .connect()

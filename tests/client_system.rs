@@ -8,29 +8,29 @@ use std::time::Duration;
 
 use dhis2::Dhis2Client;
 use serde_json::json;
-use support::{serve, system_info, Recorded, Reply};
+use support::{start, system_info, Req, Resp};
 
-async fn server(info_delay: Duration) -> (support::TestServer, Arc<AtomicUsize>) {
+async fn server(info_delay: Duration) -> (support::Server, Arc<AtomicUsize>) {
     let infos = Arc::new(AtomicUsize::new(0));
     let ic = infos.clone();
-    let srv = serve(move |r: Recorded| {
+    let srv = start(move |r: Req| {
         let ic = ic.clone();
         async move {
             match r.path() {
                 "/api/system/info" => {
                     ic.fetch_add(1, Ordering::SeqCst);
                     tokio::time::sleep(info_delay).await;
-                    Reply::json(200, system_info("2.42.6"))
+                    Resp::json(200, system_info("2.42.6"))
                 }
-                "/api/me" => Reply::json(200, json!({"id": "xE7jOejl9FI", "username": "admin", "displayName": "John Traore", "futureField": 1})),
-                "/api/systemSettings/keyUiLocale" => Reply::json(200, json!({"keyUiLocale": "fr"})),
-                "/api/systemSettings/keyPlain" => Reply::raw(200, "text/plain", "ethiopian"),
-                "/api/systemSettings/keyMissing" => Reply::empty(200),
+                "/api/me" => Resp::json(200, json!({"id": "xE7jOejl9FI", "username": "admin", "displayName": "John Traore", "futureField": 1})),
+                "/api/systemSettings/keyUiLocale" => Resp::json(200, json!({"keyUiLocale": "fr"})),
+                "/api/systemSettings/keyPlain" => Resp::bytes(200, "text/plain", "ethiopian"),
+                "/api/systemSettings/keyMissing" => Resp::empty(200),
                 "/api/categoryCombos" => {
                     assert!(r.query().contains("filter=name%3Aeq%3Adefault"));
-                    Reply::json(200, json!({"categoryCombos": [{"id": "bjDvmb4bfuf", "name": "default"}]}))
+                    Resp::json(200, json!({"categoryCombos": [{"id": "bjDvmb4bfuf", "name": "default"}]}))
                 }
-                _ => Reply::empty(404),
+                _ => Resp::empty(404),
             }
         }
     })

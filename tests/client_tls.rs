@@ -3,27 +3,19 @@
 mod support;
 
 use dhis2::{Dhis2Client, Error, TlsConfig};
-use support::tls::{acceptor, self_signed};
-use support::{serve_tls, system_info, Reply};
+use support::tls::{acceptor, self_signed, temp_file};
+use support::{start_tls, system_info, Resp};
 
-async fn tls_server() -> (support::TestServer, String) {
-    let (cert, key) = self_signed();
-    let srv = serve_tls(acceptor(&cert, &key), |r| async move {
+async fn tls_server() -> (support::Server, String) {
+    let (cert, key) = self_signed(&["localhost"]);
+    let srv = start_tls(acceptor(&cert, &key), |r| async move {
         match r.path() {
-            "/api/system/info" => Reply::json(200, system_info("2.42.6")),
-            _ => Reply::json(200, serde_json::json!({"secure": true})),
+            "/api/system/info" => Resp::json(200, system_info("2.42.6")),
+            _ => Resp::json(200, serde_json::json!({"secure": true})),
         }
     })
     .await;
     (srv, cert)
-}
-
-fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("dhis2-tls-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path
 }
 
 #[tokio::test]

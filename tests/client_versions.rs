@@ -3,13 +3,13 @@
 mod support;
 
 use dhis2::{Dhis2Client, Dhis2Version, Error, VersionKey};
-use support::{dhis2_like, Reply};
+use support::{dhis2_like, Resp};
 
 async fn connect(
     version: &'static str,
     f: impl FnOnce(dhis2::ClientBuilder) -> dhis2::ClientBuilder,
 ) -> Result<Dhis2Client, Error> {
-    let srv = dhis2_like(version, |_| async { Reply::empty(404) }).await;
+    let srv = dhis2_like(version, |_| async { Resp::empty(404) }).await;
     let url = srv.url.clone();
     // Keep the server alive for the duration of the connect by moving it into a leaked task-free holder.
     let result = f(Dhis2Client::builder(url)).connect().await;
@@ -93,14 +93,14 @@ async fn pin_must_match_unless_mismatch_allowed() {
 
 #[tokio::test]
 async fn failed_probe_statuses_map_to_errors() {
-    let srv = support::serve(|r| async move {
+    let srv = support::start(|r| async move {
         if r.path() == "/api/system/info" {
-            Reply::json(
+            Resp::json(
                 401,
                 serde_json::json!({"httpStatus": "Unauthorized", "httpStatusCode": 401, "status": "ERROR", "message": "Unauthorized"}),
             )
         } else {
-            Reply::empty(404)
+            Resp::empty(404)
         }
     })
     .await;

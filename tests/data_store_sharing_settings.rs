@@ -1,6 +1,6 @@
 //! The datastore, sharing, system settings and route runs against the emulator.
 
-mod data_support;
+mod support;
 
 use dhis2::accessors::sharing::{AccessEntry, SharingObject};
 use http_body_util::BodyExt;
@@ -15,7 +15,7 @@ struct Config {
 
 #[tokio::test]
 async fn datastore_keys_round_trip() {
-    let (_emu, client) = data_support::start("2.42.6").await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
     let ds = client.datastore();
     assert!(ds
         .get::<Config>("my app", "config")
@@ -62,7 +62,7 @@ async fn datastore_keys_round_trip() {
 #[tokio::test]
 async fn sharing_is_read_and_set() {
     for version in ["2.41.4", "2.43.2"] {
-        let (_emu, client) = data_support::start(version).await;
+        let (_emu, client) = support::emulator::start(version).await;
         let list = client
             .get_raw("api/dataSets", &[("fields", "id"), ("pageSize", "1")])
             .await
@@ -116,7 +116,7 @@ async fn sharing_is_read_and_set() {
 
 #[tokio::test]
 async fn settings_are_read_set_and_removed() {
-    let (_emu, client) = data_support::start("2.42.6").await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
     let settings = client.settings();
     assert_eq!(
         settings.get("keyCalendar").await.unwrap(),
@@ -138,7 +138,7 @@ async fn settings_are_read_set_and_removed() {
 
 #[tokio::test]
 async fn routes_run_through_get_response() {
-    let (_emu, client) = data_support::start("2.42.6").await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
     let created = client
         .post_raw(
             "api/routes",

@@ -1,7 +1,7 @@
 //! Data value export: a streamed export is byte-for-byte the buffered one, progress is reported, org unit
 //! children widen the selection, and a big synthetic export streams through.
 
-mod data_support;
+mod support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,25 +10,12 @@ use dhis2::accessors::data_values::ExportQuery;
 use dhis2::accessors::progress::Progress;
 use dhis2::{BasicAuth, Dhis2Client};
 use http_body_util::BodyExt;
-
-async fn root_org_unit(client: &Dhis2Client) -> String {
-    let roots = client
-        .get_raw(
-            "api/organisationUnits",
-            &[("filter", "level:eq:1"), ("fields", "id")],
-        )
-        .await
-        .unwrap();
-    roots["organisationUnits"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
+use support::emulator::root_org_unit;
 
 #[tokio::test]
 async fn streamed_export_bytes_match_the_buffered_export() {
-    let (_emu, client) = data_support::start("2.42.6").await;
-    let t = data_support::target_with_data(&client).await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
+    let t = support::emulator::target_with_data(&client).await;
     let root = root_org_unit(&client).await;
     let query = ExportQuery::new()
         .data_set(&t.data_set)
@@ -88,8 +75,8 @@ async fn streamed_export_bytes_match_the_buffered_export() {
 
 #[tokio::test]
 async fn children_widen_the_org_unit_selection() {
-    let (_emu, client) = data_support::start("2.41.4").await;
-    let t = data_support::target_with_data(&client).await;
+    let (_emu, client) = support::emulator::start("2.41.4").await;
+    let t = support::emulator::target_with_data(&client).await;
     let root = root_org_unit(&client).await;
     let base = ExportQuery::new()
         .data_set(&t.data_set)
@@ -126,7 +113,7 @@ async fn a_large_synthetic_export_streams_to_a_writer() {
         .connect()
         .await
         .unwrap();
-    let t = data_support::target_with_data(&client).await;
+    let t = support::emulator::target_with_data(&client).await;
     let root = root_org_unit(&client).await;
     let query = ExportQuery::new()
         .data_set(&t.data_set)

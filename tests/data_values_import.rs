@@ -1,22 +1,14 @@
 //! Data value import against the emulator: conflicts with row indexes on both sides of the 2.43 status change,
 //! async imports through the job registry, and the single-value API.
 
-mod data_support;
-
-use std::time::Duration;
+mod support;
 
 use dhis2::accessors::data_values::{ExportQuery, ImportOptions, ValueKey};
-use dhis2::accessors::tasks::WaitOptions;
 use dhis2::models::{DataValue, DataValueSet, ImportStatus};
 use dhis2::Error;
+use support::emulator::fast_wait;
 
-fn fast_wait() -> WaitOptions {
-    WaitOptions::new()
-        .interval(Duration::from_millis(20))
-        .timeout(Duration::from_secs(10))
-}
-
-fn payload(t: &data_support::Target, values: [&str; 3]) -> DataValueSet {
+fn payload(t: &support::emulator::Target, values: [&str; 3]) -> DataValueSet {
     DataValueSet::new(vec![
         DataValue::new(&t.data_element, "202401", &t.org_unit, values[0]),
         DataValue::new(&t.second_element, "202401", &t.org_unit, values[1]),
@@ -26,8 +18,8 @@ fn payload(t: &data_support::Target, values: [&str; 3]) -> DataValueSet {
 }
 
 async fn conflicts_are_a_summary_not_an_error(version: &str) {
-    let (_emu, client) = data_support::start(version).await;
-    let t = data_support::target(&client).await;
+    let (_emu, client) = support::emulator::start(version).await;
+    let t = support::emulator::target(&client).await;
     // The middle value is not a number: one conflict at index 1, the other two stored.
     let summary = client
         .data_values()
@@ -93,8 +85,8 @@ async fn conflicts_on_2_43_answer_200_and_return_the_summary() {
 
 #[tokio::test]
 async fn clean_import_succeeds_and_dry_run_stores_nothing() {
-    let (_emu, client) = data_support::start("2.41.4").await;
-    let t = data_support::target(&client).await;
+    let (_emu, client) = support::emulator::start("2.41.4").await;
+    let t = support::emulator::target(&client).await;
     let dry = client
         .data_values()
         .import(
@@ -132,8 +124,8 @@ async fn clean_import_succeeds_and_dry_run_stores_nothing() {
 
 #[tokio::test]
 async fn set_level_rejection_on_2_43_is_an_error() {
-    let (_emu, client) = data_support::start("2.43.2").await;
-    let t = data_support::target(&client).await;
+    let (_emu, client) = support::emulator::start("2.43.2").await;
+    let t = support::emulator::target(&client).await;
     let bad = DataValueSet::new(vec![DataValue::new(
         &t.data_element,
         "202401",
@@ -152,8 +144,8 @@ async fn set_level_rejection_on_2_43_is_an_error() {
 
 #[tokio::test]
 async fn async_import_waits_for_the_job_and_reads_its_summary() {
-    let (_emu, client) = data_support::start("2.42.6").await;
-    let t = data_support::target(&client).await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
+    let t = support::emulator::target(&client).await;
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = seen.clone();
     let wait = fast_wait().on_notification(move |_| {
@@ -174,8 +166,8 @@ async fn async_import_waits_for_the_job_and_reads_its_summary() {
 
 #[tokio::test]
 async fn single_values_are_set_read_and_deleted() {
-    let (_emu, client) = data_support::start("2.42.6").await;
-    let t = data_support::target(&client).await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
+    let t = support::emulator::target(&client).await;
     let key = ValueKey::new(&t.data_element, "202303", &t.org_unit);
     client
         .data_values()

@@ -1,13 +1,13 @@
 //! File resources: multipart upload, metadata and a streamed download that returns the same bytes.
 
-mod data_support;
+mod support;
 
 use dhis2::accessors::files::Upload;
 use dhis2::accessors::progress::Progress;
 
 #[tokio::test]
 async fn upload_then_download_round_trips_the_bytes() {
-    let (_emu, client) = data_support::start("2.42.6").await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
     // Bytes that would break a naive text multipart encoder: CRLF, a fake boundary, every byte value.
     let mut data = b"line one\r\n--not-a-boundary\r\n".to_vec();
     data.extend((0u8..=255).cycle().take(70_000));
@@ -20,7 +20,7 @@ async fn upload_then_download_round_trips_the_bytes() {
     let resource = client.files().upload(&upload).await.unwrap();
     let id = resource["id"].as_str().unwrap().to_string();
     assert_eq!(resource["domain"], "DOCUMENT");
-    assert_eq!(resource["contentLength"], data.len().to_string());
+    assert_eq!(resource["contentLength"], data.len());
     assert_eq!(resource["storageStatus"], "PENDING");
 
     let meta = client.files().get(&id).await.unwrap();
@@ -39,7 +39,7 @@ async fn upload_then_download_round_trips_the_bytes() {
 
 #[tokio::test]
 async fn unknown_file_is_a_404_and_nothing_is_written() {
-    let (_emu, client) = data_support::start("2.42.6").await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
     let mut sink = Vec::new();
     let err = client
         .files()

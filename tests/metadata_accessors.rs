@@ -1,36 +1,21 @@
 //! `client.metadata()` against the emulator: imports with conflicts read through the typed ImportReport helpers,
 //! every import option, async imports, export with per-type fields and filters, and bulk create/update/delete.
 
-use std::time::Duration;
+mod support;
 
 use dhis2::accessors::metadata::{
-    AtomicMode, Identifier, ImportReportMode, ImportStrategy, MetadataExport,
+    AtomicMode, Identifier, ImportReportMode, ImportStrategy, Metadata, MetadataExport,
     MetadataImportOptions, MetadataPayload,
 };
-use dhis2::accessors::tasks::WaitOptions;
 use dhis2::models::{
     AggregationType, CategoryCombo, DataElement, DataElementDomain, ImportReport, Ref, Status, Uid,
     ValueType,
 };
 use dhis2::query::{Filter, Query};
-use dhis2::{BasicAuth, Dhis2Client, Error};
-use dhis2_emulator::Emulator;
+use dhis2::{Dhis2Client, Error};
+use support::emulator::start;
 
 const DE_KLASS: &str = "org.hisp.dhis.dataelement.DataElement";
-
-async fn start(version: &str) -> (Emulator, Dhis2Client) {
-    let emu = Emulator::builder()
-        .version(version)
-        .start()
-        .await
-        .expect("emulator starts");
-    let client = Dhis2Client::builder(emu.url())
-        .auth(BasicAuth::new("admin", "district"))
-        .connect()
-        .await
-        .expect("client connects");
-    (emu, client)
-}
 
 fn element(id: Option<&str>, name: &str, code: &str) -> DataElement {
     let mut de = DataElement::default();
@@ -81,6 +66,16 @@ fn codes_by_uid(report: &ImportReport) -> Vec<(String, String)> {
         .collect();
     v.sort();
     v
+}
+
+/// The sorted `(uid, error code)` pairs of importing `payload` with `strategy`.
+async fn strategy_codes(
+    md: &Metadata<'_>,
+    payload: &MetadataPayload,
+    strategy: ImportStrategy,
+) -> Vec<(String, String)> {
+    let options = MetadataImportOptions::new().strategy(strategy);
+    codes_by_uid(&md.import(payload, &options).await.unwrap())
 }
 
 #[tokio::test]
@@ -168,15 +163,8 @@ async fn import_options_strategy_identifier_validate_and_report_mode() {
     assert_eq!(count_codes(&client, &["MD_OPT"]).await, 0);
 
     // UPDATE of a missing object: E5001.
-    let report = md
-        .import(
-            &one,
-            &MetadataImportOptions::new().strategy(ImportStrategy::Update),
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        codes_by_uid(&report),
+        strategy_codes(&md, &one, ImportStrategy::Update).await,
         [("mdOptElem01".to_owned(), "E5001".to_owned())]
     );
 
@@ -197,15 +185,8 @@ async fn import_options_strategy_identifier_validate_and_report_mode() {
     assert!(report.ignored().is_empty());
 
     // CREATE again: E5000.
-    let report = md
-        .import(
-            &one,
-            &MetadataImportOptions::new().strategy(ImportStrategy::Create),
-        )
-        .await
-        .unwrap();
     assert_eq!(
-        codes_by_uid(&report),
+        strategy_codes(&md, &one, ImportStrategy::Create).await,
         [("mdOptElem01".to_owned(), "E5000".to_owned())]
     );
 
@@ -243,9 +224,7 @@ async fn async_import_returns_a_job_and_its_report() {
     assert_eq!(job.job_type(), "METADATA_IMPORT");
     assert!(Uid::is_valid(job.id()), "{}", job.id());
 
-    let wait = WaitOptions::new()
-        .interval(Duration::from_millis(20))
-        .timeout(Duration::from_secs(10));
+    let wait = support::emulator::fast_wait();
     let report = md
         .import_and_wait(
             &MetadataPayload::new().with(&[element(Some("mdAsyncEl01"), "Md async", "MD_ASYNC")]),

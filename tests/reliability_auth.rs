@@ -1,7 +1,7 @@
 //! Fault matrix, part 3: credentials under stress — redirects to other hosts, https to http, a PAT revoked
 //! mid-run, an expired OAuth2 token refreshed once and replayed.
 
-mod reliability_support;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -11,7 +11,6 @@ use bytes::Bytes;
 use dhis2::layers::auth::{OAuth2Auth, OAuth2Config, OAuth2Token};
 use dhis2::{BasicAuth, Dhis2Client, Error, PatAuth, RetryPolicy, TlsConfig};
 use dhis2_emulator::{Emulator, Seed};
-use reliability_support as support;
 use serde_json::json;
 use support::{Action, Resp};
 
@@ -21,11 +20,7 @@ fn creds_in(req: &support::Req) -> bool {
 
 #[tokio::test]
 async fn fault_redirect_to_another_host_carries_no_credentials() {
-    let keep = support::Options {
-        keep_log: true,
-        ..Default::default()
-    };
-    let other = support::start_with(keep.clone(), |req| async move {
+    let other = support::start(|req| async move {
         match req.path() {
             "/api/system/info" => Action::Reply(Resp::json(200, support::system_info("2.42.1"))),
             _ => Action::Reply(Resp::json(200, json!({"stolen": true}))),
@@ -34,7 +29,7 @@ async fn fault_redirect_to_another_host_carries_no_credentials() {
     .await;
     // Same machine, another origin: `localhost` is not `127.0.0.1`.
     let elsewhere = format!("http://localhost:{}", other.addr.port());
-    let home = support::start_with(keep, move |req| {
+    let home = support::start(move |req| {
         let elsewhere = elsewhere.clone();
         async move {
             match req.path() {
@@ -77,10 +72,7 @@ async fn fault_redirect_to_another_host_carries_no_credentials() {
 
 #[tokio::test]
 async fn fault_https_to_http_redirect_is_refused() {
-    let plain = support::start(|_req| async {
-        Action::Reply(Resp::json(200, support::system_info("2.42.1")))
-    })
-    .await;
+    let plain = support::always(Resp::json(200, support::system_info("2.42.1"))).await;
     let downgrade = format!("http://127.0.0.1:{}/", plain.addr.port());
     let (cert, key) = support::tls::self_signed(&["localhost"]);
     let secure = support::start_tls(support::tls::acceptor(&cert, &key), move |req| {

@@ -1,15 +1,14 @@
 //! Cancellation: dropping a request future mid-flight releases its concurrency permit and its connection; a
 //! cancelled job wait leaves nothing running.
 
-mod reliability_support;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dhis2::accessors::tasks::{JobRef, WaitOptions};
 use dhis2::{Dhis2Client, Limits, RetryPolicy};
-use reliability_support as support;
 use serde_json::json;
 use support::{Action, Resp};
 
@@ -38,15 +37,23 @@ async fn client(url: &str, limit: usize) -> Dhis2Client {
         .unwrap()
 }
 
-async fn settle(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(3),
-            "{what} did not settle"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+/// Waits up to 3 s for `ok` (see [`support::settle`]).
+async fn settle(what: &str, ok: impl FnMut() -> bool) {
+    support::settle(what, Duration::from_secs(3), ok).await
+}
+
+/// Starts `GET slow_path` (the server stalls it) and drops it after 100 ms; then `GET /api/fast` must get through
+/// within 2 s: with limit 1, only if the dropped request gave its permit back.
+async fn drop_slow_then_fast(c: &Dhis2Client, slow_path: &str) {
+    let slow = c.get_raw(slow_path, &[]);
+    assert!(tokio::time::timeout(Duration::from_millis(100), slow)
+        .await
+        .is_err());
+    let fast = tokio::time::timeout(Duration::from_secs(2), c.get_raw("api/fast", &[])).await;
+    assert_eq!(
+        fast.expect("the permit was not released").unwrap()["ok"],
+        true
+    );
 }
 
 #[tokio::test]
@@ -54,17 +61,8 @@ async fn cancel_dropped_request_releases_permit_and_connection() {
     let srv = slow_and_fast().await;
     let c = client(&srv.url, 1).await;
     // Holds the only permit, then is dropped mid-flight (the server has the request and is stalling).
-    let slow = c.get_raw("api/slow", &[]);
-    assert!(tokio::time::timeout(Duration::from_millis(100), slow)
-        .await
-        .is_err());
+    drop_slow_then_fast(&c, "api/slow").await;
     assert_eq!(srv.stats.count("/api/slow"), 1);
-    // With limit 1, this only proceeds if the dropped request gave its permit back.
-    let fast = tokio::time::timeout(Duration::from_secs(2), c.get_raw("api/fast", &[])).await;
-    assert_eq!(
-        fast.expect("the permit was not released").unwrap()["ok"],
-        true
-    );
     // The cancelled request's connection was closed (the server saw the hang-up), not left dangling.
     settle("the stalled server request", || srv.stats.in_flight() == 0).await;
     settle("the cancelled connection", || {
@@ -82,15 +80,7 @@ async fn cancel_dropped_request_releases_permit_and_connection() {
 async fn cancel_dropped_body_read_releases_permit_and_connection() {
     let srv = slow_and_fast().await;
     let c = client(&srv.url, 1).await;
-    let slow = c.get_raw("api/slow-body", &[]);
-    assert!(tokio::time::timeout(Duration::from_millis(100), slow)
-        .await
-        .is_err());
-    let fast = tokio::time::timeout(Duration::from_secs(2), c.get_raw("api/fast", &[])).await;
-    assert_eq!(
-        fast.expect("the permit was not released").unwrap()["ok"],
-        true
-    );
+    drop_slow_then_fast(&c, "api/slow-body").await;
     settle("the stalled body", || srv.stats.in_flight() == 0).await;
     settle("the cancelled connection", || {
         srv.stats.open_connections() <= 1

@@ -17,22 +17,31 @@ fn policy() -> RetryPolicy {
     RetryPolicy::default().jitter(0.0)
 }
 
-async fn client(emu: &Emulator, policy: Option<RetryPolicy>) -> Dhis2Client {
+/// A fresh emulator and a client connected to it with `policy` (`None`: the default); then `path` follows `plan`
+/// (set after connecting, so the handshake is not affected).
+async fn faulty(
+    path: &str,
+    plan: FaultPlan,
+    policy: Option<RetryPolicy>,
+) -> (Emulator, Dhis2Client) {
+    let emu = emulator().await;
     let mut b = Dhis2Client::builder(emu.url()).auth(BasicAuth::new("admin", "district"));
     if let Some(p) = policy {
         b = b.retry_policy(p);
     }
-    b.connect().await.unwrap()
+    let c = b.connect().await.unwrap();
+    emu.faults().set(path, plan);
+    (emu, c)
 }
 
 #[tokio::test(start_paused = true)]
 async fn fault_429_retry_after_seconds_is_waited_then_succeeds() {
-    let emu = emulator().await;
-    let c = client(&emu, Some(policy())).await;
-    emu.faults().set(
+    let (emu, c) = faulty(
         "/api/me",
         FaultPlan::sequence([Fault::StatusRetryAfter(429, RetryAfter::Seconds(4))]),
-    );
+        Some(policy()),
+    )
+    .await;
     let start = Instant::now();
     let me = c.system().me().await.unwrap();
     let waited = start.elapsed();
@@ -46,15 +55,15 @@ async fn fault_429_retry_after_seconds_is_waited_then_succeeds() {
 
 #[tokio::test(start_paused = true)]
 async fn fault_429_retry_after_http_date_is_waited_then_succeeds() {
-    let emu = emulator().await;
-    let c = client(&emu, Some(policy())).await;
-    emu.faults().set(
+    let (emu, c) = faulty(
         "/api/me",
         FaultPlan::sequence([Fault::StatusRetryAfter(
             429,
             RetryAfter::DateIn(Duration::from_secs(8)),
         )]),
-    );
+        Some(policy()),
+    )
+    .await;
     let start = Instant::now();
     c.system().me().await.unwrap();
     let waited = start.elapsed();
@@ -68,12 +77,12 @@ async fn fault_429_retry_after_http_date_is_waited_then_succeeds() {
 
 #[tokio::test(start_paused = true)]
 async fn fault_retry_after_beyond_max_delay_is_capped() {
-    let emu = emulator().await;
-    let c = client(&emu, Some(policy().max_delay(Duration::from_secs(2)))).await;
-    emu.faults().set(
+    let (_emu, c) = faulty(
         "/api/me",
         FaultPlan::sequence([Fault::StatusRetryAfter(503, RetryAfter::Seconds(3600))]),
-    );
+        Some(policy().max_delay(Duration::from_secs(2))),
+    )
+    .await;
     let start = Instant::now();
     c.system().me().await.unwrap();
     let waited = start.elapsed();
@@ -85,9 +94,7 @@ async fn fault_retry_after_beyond_max_delay_is_capped() {
 
 #[tokio::test(start_paused = true)]
 async fn fault_503_without_retry_after_backs_off_exponentially() {
-    let emu = emulator().await;
-    let c = client(&emu, Some(policy())).await;
-    emu.faults().set("/api/me", FaultPlan::statuses([503, 503]));
+    let (emu, c) = faulty("/api/me", FaultPlan::statuses([503, 503]), Some(policy())).await;
     let start = Instant::now();
     c.system().me().await.unwrap();
     let waited = start.elapsed();
@@ -101,10 +108,12 @@ async fn fault_503_without_retry_after_backs_off_exponentially() {
 
 #[tokio::test(start_paused = true)]
 async fn fault_502_beyond_attempt_budget_surfaces_last_response() {
-    let emu = emulator().await;
-    let c = client(&emu, Some(policy())).await;
-    emu.faults()
-        .set("/api/me", FaultPlan::always(Fault::Status(502)));
+    let (emu, c) = faulty(
+        "/api/me",
+        FaultPlan::always(Fault::Status(502)),
+        Some(policy()),
+    )
+    .await;
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
     assert_eq!(emu.counters().requests("/api/me"), 3, "max_attempts 3");
     match &err {
@@ -128,10 +137,12 @@ async fn fault_502_beyond_attempt_budget_surfaces_last_response() {
 
 #[tokio::test(start_paused = true)]
 async fn fault_504_beyond_attempt_budget_get_response_returns_it() {
-    let emu = emulator().await;
-    let c = client(&emu, Some(policy())).await;
-    emu.faults()
-        .set("/api/me", FaultPlan::always(Fault::Status(504)));
+    let (emu, c) = faulty(
+        "/api/me",
+        FaultPlan::always(Fault::Status(504)),
+        Some(policy()),
+    )
+    .await;
     let resp = c.get_response("api/me", &[], &[]).await.unwrap();
     assert_eq!(resp.status(), 504);
     assert_eq!(emu.counters().requests("/api/me"), 3);
@@ -139,10 +150,12 @@ async fn fault_504_beyond_attempt_budget_get_response_returns_it() {
 
 #[tokio::test(start_paused = true)]
 async fn fault_503_on_post_is_not_retried() {
-    let emu = emulator().await;
-    let c = client(&emu, Some(policy())).await;
-    emu.faults()
-        .set("/api/dataElements", FaultPlan::always(Fault::Status(503)));
+    let (emu, c) = faulty(
+        "/api/dataElements",
+        FaultPlan::always(Fault::Status(503)),
+        Some(policy()),
+    )
+    .await;
     let before = emu.counters().writes_applied();
     let err = c
         .post_raw(
@@ -163,12 +176,12 @@ async fn fault_503_on_post_is_not_retried() {
 
 #[tokio::test(start_paused = true)]
 async fn fault_429_on_post_is_surfaced_not_retried() {
-    let emu = emulator().await;
-    let c = client(&emu, Some(policy())).await;
-    emu.faults().set(
+    let (emu, c) = faulty(
         "/api/dataElements",
         FaultPlan::always(Fault::StatusRetryAfter(429, RetryAfter::Seconds(1))),
-    );
+        Some(policy()),
+    )
+    .await;
     let err = c
         .post_raw("api/dataElements", &serde_json::json!({"name": "X"}), &[])
         .await
@@ -179,10 +192,7 @@ async fn fault_429_on_post_is_surfaced_not_retried() {
 
 #[tokio::test]
 async fn fault_html_login_page_200_is_not_json() {
-    let emu = emulator().await;
-    let c = client(&emu, None).await;
-    emu.faults()
-        .set("/api/me", FaultPlan::always(Fault::HtmlLoginPage));
+    let (_emu, c) = faulty("/api/me", FaultPlan::always(Fault::HtmlLoginPage), None).await;
     let err = c.system().me().await.unwrap_err();
     match &err {
         Error::NotJson {
@@ -209,10 +219,7 @@ async fn fault_html_login_page_200_is_not_json() {
 
 #[tokio::test]
 async fn fault_empty_200_on_get_is_empty_read() {
-    let emu = emulator().await;
-    let c = client(&emu, None).await;
-    emu.faults()
-        .set("/api/me", FaultPlan::always(Fault::Empty200));
+    let (_emu, c) = faulty("/api/me", FaultPlan::always(Fault::Empty200), None).await;
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
     assert!(
         matches!(&err, Error::EmptyRead { path, .. } if path == "/api/me"),
@@ -223,15 +230,15 @@ async fn fault_empty_200_on_get_is_empty_read() {
 
 #[tokio::test]
 async fn fault_302_to_login_page_is_unauthorized() {
-    let emu = emulator().await;
-    let c = client(&emu, None).await;
-    emu.faults().set(
+    let (emu, c) = faulty(
         "/api/me",
         FaultPlan::always(Fault::Redirect {
             status: 302,
             location: "/dhis-web-login/".into(),
         }),
-    );
+        None,
+    )
+    .await;
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
     match &err {
         Error::Unauthorized { path, location, .. } => {
@@ -252,10 +259,7 @@ async fn fault_302_to_login_page_is_unauthorized() {
 
 #[tokio::test]
 async fn fault_truncated_json_is_decode_error_naming_the_path() {
-    let emu = emulator().await;
-    let c = client(&emu, None).await;
-    emu.faults()
-        .set("/api/me", FaultPlan::always(Fault::TruncatedJson));
+    let (_emu, c) = faulty("/api/me", FaultPlan::always(Fault::TruncatedJson), None).await;
     let err = c.system().me().await.unwrap_err();
     match &err {
         Error::Decode { path, .. } => assert_eq!(path, "/api/me"),
@@ -318,10 +322,12 @@ async fn fault_headers_never_come_get_times_out_per_attempt() {
 
 #[tokio::test(start_paused = true)]
 async fn fault_reset_before_headers_get_is_retried() {
-    let emu = emulator().await;
-    let c = client(&emu, Some(policy())).await;
-    emu.faults()
-        .set("/api/me", FaultPlan::sequence([Fault::ResetBeforeHeaders]));
+    let (emu, c) = faulty(
+        "/api/me",
+        FaultPlan::sequence([Fault::ResetBeforeHeaders]),
+        Some(policy()),
+    )
+    .await;
     let me = c.system().me().await.unwrap();
     assert_eq!(me.username, "admin");
     assert_eq!(emu.counters().requests("/api/me"), 2);

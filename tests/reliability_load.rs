@@ -3,12 +3,11 @@
 //!
 //! This binary holds a single test so that `/proc/self/fd` and RSS measure this workload alone.
 
-mod reliability_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use dhis2::{Dhis2Client, Limits};
-use reliability_support as support;
 use serde_json::json;
 use support::{Action, Resp};
 
@@ -37,20 +36,19 @@ async fn round(client: &Dhis2Client) -> usize {
     done
 }
 
-async fn settle(what: &str, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "{what} did not settle"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// Waits up to 5 s for `ok` (see [`support::settle`]).
+async fn settle(what: &str, ok: impl FnMut() -> bool) {
+    support::settle(what, Duration::from_secs(5), ok).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_10k_requests_50_clones_limit_20() {
-    let srv = support::start(|_req| async {
+    // No request log: this test measures memory.
+    let quiet = support::Options {
+        skip_log: true,
+        ..Default::default()
+    };
+    let srv = support::start_with(quiet, |_req| async {
         // Hold the request briefly so concurrent requests overlap at the server.
         tokio::task::yield_now().await;
         Action::Reply(Resp::json(200, json!({"pong": true})))

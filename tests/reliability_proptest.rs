@@ -4,7 +4,7 @@
 //! `filter` and `order` parameters to the emulator (its parsers are private to `dhis2-emulator`, so they are
 //! driven over HTTP: a panic there would drop the connection, a 5xx would mean a parser bug).
 
-mod reliability_support;
+mod support;
 
 use std::sync::{Arc, Mutex};
 
@@ -15,7 +15,6 @@ use dhis2::models::{
 use dhis2::{BasicAuth, Dhis2Client, Dhis2Version, Error};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
-use reliability_support as support;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use support::{Action, Resp};

@@ -2,7 +2,7 @@
 //! tracing output captured at TRACE level, through successes, retries, 401s, redirects and transport errors; the
 //! auth headers are marked sensitive.
 
-mod reliability_support;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -12,7 +12,6 @@ use dhis2::layers::auth::AuthLayer;
 use dhis2::{
     AuthProvider, BasicAuth, BearerAuth, Dhis2Client, PatAuth, RetryPolicy, SessionCookieAuth,
 };
-use reliability_support as support;
 use serde_json::json;
 use support::{Action, LogBuffer, Resp};
 use tower::{Layer, ServiceExt};

@@ -1,14 +1,13 @@
 //! Fault matrix, part 2: transport faults from purpose-built misbehaving servers (resets, stalls, refused
 //! connections, DNS failure, broken bodies, idle keep-alive closes, oversized bodies).
 
-mod reliability_support;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use dhis2::{Dhis2Client, Error, Limits, RetryPolicy};
-use reliability_support as support;
 use serde::Deserialize;
 use serde_json::json;
 use support::{Action, Resp};
@@ -45,6 +44,32 @@ async fn first_then_ok(first: Action) -> support::Server {
         }
     })
     .await
+}
+
+/// A large JSON answer with `status` whose connection is reset after half of the body.
+fn reset_mid_body(status: u16) -> Action {
+    let body = big_json(200);
+    let half = body.len() / 2;
+    Action::ResetMidBody(Resp::bytes(status, "application/json", body), half)
+}
+
+/// A server that sends the first half of a large body and then stalls, a client with a 3 s timeout, and how many
+/// body bytes the server sends.
+async fn stalled_body() -> (support::Server, Dhis2Client, usize) {
+    let body = big_json(100);
+    let half = body.len() / 2;
+    let srv = support::always(Action::StallBody(
+        Resp::bytes(200, "application/json", body),
+        half,
+    ))
+    .await;
+    let c = Dhis2Client::builder(&srv.url)
+        .skip_version_probe(true)
+        .timeout(Duration::from_secs(3))
+        .connect()
+        .await
+        .unwrap();
+    (srv, c, half)
 }
 
 fn may_or_may_not(err: &Error) -> bool {
@@ -142,12 +167,7 @@ async fn fault_reset_before_headers_post_is_not_retried_and_may_have_happened() 
 
 #[tokio::test]
 async fn fault_reset_mid_body_get_is_retried() {
-    let body = big_json(200);
-    let srv = first_then_ok(Action::ResetMidBody(
-        Resp::bytes(200, "application/json", body.clone()),
-        body.len() / 2,
-    ))
-    .await;
+    let srv = first_then_ok(reset_mid_body(200)).await;
     let c = client(&srv.url).await;
     let got = c.get_raw("api/dataElements", &[]).await.unwrap();
     assert_eq!(got["n"], 1, "the second, complete answer is returned");
@@ -156,12 +176,7 @@ async fn fault_reset_mid_body_get_is_retried() {
 
 #[tokio::test]
 async fn fault_reset_mid_body_post_is_not_retried_and_may_have_happened() {
-    let body = big_json(200);
-    let srv = first_then_ok(Action::ResetMidBody(
-        Resp::bytes(201, "application/json", body.clone()),
-        body.len() / 2,
-    ))
-    .await;
+    let srv = first_then_ok(reset_mid_body(201)).await;
     let c = client(&srv.url).await;
     let err = c
         .post_raw("api/dataElements", &json!({"name": "A"}), &[])
@@ -175,7 +190,7 @@ async fn fault_reset_mid_body_post_is_not_retried_and_may_have_happened() {
 
 #[tokio::test(start_paused = true)]
 async fn fault_headers_never_come_post_times_out_once() {
-    let srv = support::start(|_req| async { Action::StallHeaders }).await;
+    let srv = support::always(Action::StallHeaders).await;
     let c = Dhis2Client::builder(&srv.url)
         .skip_version_probe(true)
         .timeout(Duration::from_secs(5))
@@ -188,54 +203,36 @@ async fn fault_headers_never_come_post_times_out_once() {
         .post_raw("api/dataElements", &json!({}), &[])
         .await
         .unwrap_err();
-    assert!(
-        matches!(&err, Error::Timeout { path, .. } if path == "/api/dataElements"),
-        "{err:?}"
+    assert_timed_out(
+        &err,
+        "/api/dataElements",
+        start.elapsed(),
+        Duration::from_secs(5)..Duration::from_millis(5500),
     );
     assert_eq!(
         srv.stats.requests(),
         1,
         "a timed-out POST may have been applied: not resent"
     );
-    let took = start.elapsed();
-    assert!(
-        took >= Duration::from_secs(5) && took < Duration::from_millis(5500),
-        "{took:?}"
-    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn fault_stalled_body_times_out() {
-    let body = big_json(100);
-    let half = body.len() / 2;
-    let srv = support::start(move |_req| {
-        let body = body.clone();
-        async move { Action::StallBody(Resp::bytes(200, "application/json", body), half) }
-    })
-    .await;
-    let c = Dhis2Client::builder(&srv.url)
-        .skip_version_probe(true)
-        .timeout(Duration::from_secs(3))
-        .connect()
-        .await
-        .unwrap();
+    let (_srv, c, _) = stalled_body().await;
     let start = Instant::now();
     let err = c.get_raw("api/dataElements", &[]).await.unwrap_err();
-    let took = start.elapsed();
-    assert!(
-        matches!(&err, Error::Timeout { path, .. } if path == "/api/dataElements"),
-        "{err:?}"
-    );
-    assert!(
-        took >= Duration::from_secs(3) && took < Duration::from_secs(4),
-        "{took:?}"
+    assert_timed_out(
+        &err,
+        "/api/dataElements",
+        start.elapsed(),
+        Duration::from_secs(3)..Duration::from_secs(4),
     );
 }
 
 #[tokio::test(start_paused = true)]
 async fn fault_overall_deadline_bounds_retries_and_body() {
     // Every attempt stalls for the full per-attempt timeout; the overall deadline cuts the call short.
-    let srv = support::start(|_req| async { Action::StallHeaders }).await;
+    let srv = support::always(Action::StallHeaders).await;
     let c = Dhis2Client::builder(&srv.url)
         .skip_version_probe(true)
         .timeout(Duration::from_secs(10))
@@ -246,14 +243,11 @@ async fn fault_overall_deadline_bounds_retries_and_body() {
         .unwrap();
     let start = Instant::now();
     let err = c.get_raw("api/me", &[]).await.unwrap_err();
-    let took = start.elapsed();
-    assert!(
-        matches!(&err, Error::Timeout { path, .. } if path == "/api/me"),
-        "{err:?}"
-    );
-    assert!(
-        took >= Duration::from_secs(15) && took < Duration::from_millis(15500),
-        "{took:?}"
+    assert_timed_out(
+        &err,
+        "/api/me",
+        start.elapsed(),
+        Duration::from_secs(15)..Duration::from_millis(15500),
     );
     assert_eq!(
         srv.stats.requests(),
@@ -276,32 +270,43 @@ struct ElementPage {
     data_elements: Vec<Element>,
 }
 
+/// `err` is a timeout of the request to `path`, which took a time within `range`.
+fn assert_timed_out(err: &Error, path: &str, took: Duration, range: std::ops::Range<Duration>) {
+    assert!(
+        matches!(err, Error::Timeout { path: p, .. } if p == path),
+        "{err:?}"
+    );
+    assert!(range.contains(&took), "{took:?}");
+}
+
+/// The JSON path a `Decode` error of `GET /api/dataElements` names.
+fn decode_json_path(err: &Error) -> &str {
+    match err {
+        Error::Decode {
+            path, json_path, ..
+        } => {
+            assert_eq!(path, "/api/dataElements");
+            json_path
+        }
+        other => panic!("expected Decode, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn fault_invalid_utf8_is_decode_error_naming_the_json_path() {
     let mut body = br#"{"dataElements":[{"id":"a","name":"ok"},{"id":"b","name":"bad "#.to_vec();
     body.extend_from_slice(&[0xff, 0xfe, b'"', b'}', b']', b'}']);
-    let srv = support::start(move |_req| {
-        let body = body.clone();
-        async move { Action::Reply(Resp::bytes(200, "application/json", body)) }
-    })
-    .await;
+    let srv = support::always(Resp::bytes(200, "application/json", body)).await;
     let c = client(&srv.url).await;
     let err = c
         .get::<ElementPage>("api/dataElements", &[])
         .await
         .unwrap_err();
-    match &err {
-        Error::Decode {
-            path, json_path, ..
-        } => {
-            assert_eq!(path, "/api/dataElements");
-            assert_eq!(
-                json_path, "dataElements[1].name",
-                "names where decoding failed"
-            );
-        }
-        other => panic!("expected Decode, got {other:?}"),
-    }
+    assert_eq!(
+        decode_json_path(&err),
+        "dataElements[1].name",
+        "names where decoding failed"
+    );
     assert!(err.to_string().contains("dataElements[1].name"), "{err}");
     // The untyped path fails the same way instead of inventing replacement characters.
     let err = c.get_raw("api/dataElements", &[]).await.unwrap_err();
@@ -311,36 +316,23 @@ async fn fault_invalid_utf8_is_decode_error_naming_the_json_path() {
 #[tokio::test]
 async fn fault_truncated_json_typed_names_the_json_path() {
     let body = br#"{"dataElements":[{"id":"a","name":"ok"},{"id":"b","na"#.to_vec();
-    let srv = support::start(move |_req| {
-        let body = body.clone();
-        async move { Action::Reply(Resp::bytes(200, "application/json", body)) }
-    })
-    .await;
+    let srv = support::always(Resp::bytes(200, "application/json", body)).await;
     let c = client(&srv.url).await;
     let err = c
         .get::<ElementPage>("api/dataElements", &[])
         .await
         .unwrap_err();
-    match &err {
-        Error::Decode {
-            path, json_path, ..
-        } => {
-            assert_eq!(path, "/api/dataElements");
-            assert!(json_path.starts_with("dataElements[1]"), "{json_path}");
-        }
-        other => panic!("expected Decode, got {other:?}"),
-    }
+    let json_path = decode_json_path(&err);
+    assert!(json_path.starts_with("dataElements[1]"), "{json_path}");
 }
 
 #[tokio::test]
 async fn fault_wrong_content_type_with_valid_json_is_accepted() {
-    let srv = support::start(|_req| async {
-        Action::Reply(Resp::bytes(
-            200,
-            "text/html;charset=UTF-8",
-            r#"{"dataElements":[{"id":"a","name":"A"}]}"#,
-        ))
-    })
+    let srv = support::always(Resp::bytes(
+        200,
+        "text/html;charset=UTF-8",
+        r#"{"dataElements":[{"id":"a","name":"A"}]}"#,
+    ))
     .await;
     let c = client(&srv.url).await;
     let page = c.get::<ElementPage>("api/dataElements", &[]).await.unwrap();
@@ -353,11 +345,7 @@ async fn fault_wrong_content_type_with_valid_json_is_accepted() {
 async fn fault_huge_body_beyond_size_cap_is_refused() {
     let body = big_json(5_000); // ~250 KB
     let len = body.len();
-    let srv = support::start(move |_req| {
-        let body = body.clone();
-        async move { Action::Reply(Resp::bytes(200, "application/json", body)) }
-    })
-    .await;
+    let srv = support::always(Resp::bytes(200, "application/json", body)).await;
     let c = Dhis2Client::builder(&srv.url)
         .skip_version_probe(true)
         .max_response_size(64 * 1024)
@@ -415,9 +403,9 @@ async fn fault_idle_keepalive_close_next_request_succeeds() {
 
 #[tokio::test]
 async fn fault_close_delimited_body_is_read_to_the_end() {
-    let srv = support::start(|_req| async {
-        Action::Raw(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{\"ok\":true}".to_vec())
-    })
+    let srv = support::always(Action::Raw(
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{\"ok\":true}".to_vec(),
+    ))
     .await;
     let c = client(&srv.url).await;
     assert_eq!(c.get_raw("api/me", &[]).await.unwrap()["ok"], true);
@@ -425,8 +413,7 @@ async fn fault_close_delimited_body_is_read_to_the_end() {
 
 #[tokio::test]
 async fn fault_garbage_instead_of_http_is_transport_error() {
-    let srv =
-        support::start(|_req| async { Action::Raw(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec()) }).await;
+    let srv = support::always(Action::Raw(b"SSH-2.0-OpenSSH_9.6\r\n\r\n".to_vec())).await;
     let c = Dhis2Client::builder(&srv.url)
         .skip_version_probe(true)
         .connect()
@@ -441,19 +428,7 @@ async fn fault_garbage_instead_of_http_is_transport_error() {
 
 #[tokio::test(start_paused = true)]
 async fn fault_stalled_body_times_out_on_stream_and_get_response() {
-    let body = big_json(100);
-    let half = body.len() / 2;
-    let srv = support::start(move |_req| {
-        let body = body.clone();
-        async move { Action::StallBody(Resp::bytes(200, "application/json", body), half) }
-    })
-    .await;
-    let c = Dhis2Client::builder(&srv.url)
-        .skip_version_probe(true)
-        .timeout(Duration::from_secs(3))
-        .connect()
-        .await
-        .unwrap();
+    let (_srv, c, half) = stalled_body().await;
     // `stream` writes what arrived, then fails instead of hanging.
     let mut sink = Vec::new();
     let err = c

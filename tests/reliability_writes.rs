@@ -3,15 +3,14 @@
 //! write may have been applied, so a careful caller creates every object exactly once. With
 //! `retry_non_idempotent(true)` the client does resend, and the server sees duplicates: the test measures them.
 
-mod reliability_support;
+mod support;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dhis2::{Dhis2Client, Error, Limits, RetryPolicy};
-use reliability_support as support;
 use serde_json::{json, Value};
 use support::{Action, Resp};
 
@@ -51,6 +50,8 @@ struct Store {
     duplicate_id_posts: usize,
     /// POSTs received per code (to compare with what the caller sent).
     posts_by_code: HashMap<String, usize>,
+    /// Ids whose read the server already failed once.
+    reads_failed: HashSet<String>,
 }
 
 struct Dhis2Writes {
@@ -70,11 +71,14 @@ async fn write_server() -> Dhis2Writes {
         async move {
             let path = req.path().to_string();
             if req.method == "GET" {
-                // Reads fail too now and then; the client retries those by itself.
-                if gets.fetch_add(1, Ordering::SeqCst) % 7 == 2 {
+                let id = path.trim_start_matches("/api/dataElements/");
+                // Reads fail too now and then (each id's at most once, so the client's own retries always get
+                // through however the concurrent requests interleave); the client retries those by itself.
+                if gets.fetch_add(1, Ordering::SeqCst) % 7 == 2
+                    && store.lock().unwrap().reads_failed.insert(id.to_string())
+                {
                     return Action::ResetBeforeHeaders;
                 }
-                let id = path.trim_start_matches("/api/dataElements/");
                 return match store.lock().unwrap().objects.get(id) {
                     Some(obj) => Action::Reply(Resp::json(200, obj.clone())),
                     None => Action::Reply(Resp::web_message(404, &format!("DataElement with id {id} could not be found."))),

@@ -13,24 +13,10 @@ use dhis2::models::{
 };
 use dhis2::query::{Fields, Filter, Operator, Order, Preset, Query};
 use dhis2::{BasicAuth, Dhis2Client, Error};
-use dhis2_emulator::Emulator;
 use futures_util::{StreamExt, TryStreamExt};
 use serde_json::json;
-use support::{Recorded, Reply};
-
-async fn start(version: &str) -> (Emulator, Dhis2Client) {
-    let emu = Emulator::builder()
-        .version(version)
-        .start()
-        .await
-        .expect("emulator starts");
-    let client = Dhis2Client::builder(emu.url())
-        .auth(BasicAuth::new("admin", "district"))
-        .connect()
-        .await
-        .expect("client connects");
-    (emu, client)
-}
+use support::emulator::start;
+use support::{Req, Resp};
 
 fn element(name: &str, short: &str, code: &str, value_type: ValueType) -> DataElement {
     let mut de = DataElement::default();
@@ -468,7 +454,7 @@ async fn resources_are_bound_to_the_server_version() {
 }
 
 /// The `page` parameter of a recorded list request.
-fn page_of(r: &Recorded) -> u64 {
+fn page_of(r: &Req) -> u64 {
     r.query()
         .split('&')
         .find_map(|kv| kv.strip_prefix("page="))
@@ -487,10 +473,10 @@ fn units(page: u64, n: usize) -> serde_json::Value {
 async fn stream_stops_at_a_clamped_or_empty_page_without_page_count() {
     // No pageCount and no total (like a server that skips counting): the walk must rely on the answers.
     // Pages past 3 are clamped to 3 and repeat its objects, which must not be yielded again.
-    let server = support::dhis2_like("2.42.6", |r: Recorded| async move {
+    let server = support::dhis2_like("2.42.6", |r: Req| async move {
         let asked = page_of(&r);
         let got = asked.min(3);
-        Reply::json(
+        Resp::json(
             200,
             json!({"pager": {"page": got, "pageSize": 2}, "organisationUnits": units(got, 2)}),
         )
@@ -509,10 +495,10 @@ async fn stream_stops_at_a_clamped_or_empty_page_without_page_count() {
     assert_eq!(server.count("/api/organisationUnits"), 4);
 
     // An empty page ends the walk too.
-    let server = support::dhis2_like("2.42.6", |r: Recorded| async move {
+    let server = support::dhis2_like("2.42.6", |r: Req| async move {
         let asked = page_of(&r);
         let n = if asked <= 2 { 2 } else { 0 };
-        Reply::json(
+        Resp::json(
             200,
             json!({"pager": {"page": asked, "pageSize": 2}, "organisationUnits": units(asked, n)}),
         )
@@ -531,8 +517,8 @@ async fn stream_stops_at_a_clamped_or_empty_page_without_page_count() {
     assert_eq!(server.count("/api/organisationUnits"), 3);
 
     // A server that ignores `page` (and says neither page nor pageCount) repeats page 1: seen once, then stop.
-    let server = support::dhis2_like("2.42.6", |_r: Recorded| async move {
-        Reply::json(
+    let server = support::dhis2_like("2.42.6", |_r: Req| async move {
+        Resp::json(
             200,
             json!({"pager": {"pageSize": 2}, "organisationUnits": units(1, 2)}),
         )
@@ -551,15 +537,15 @@ async fn stream_stops_at_a_clamped_or_empty_page_without_page_count() {
     assert_eq!(server.count("/api/organisationUnits"), 2);
 
     // A failing page ends the stream with the error after the earlier objects.
-    let server = support::dhis2_like("2.42.6", |r: Recorded| async move {
+    let server = support::dhis2_like("2.42.6", |r: Req| async move {
         let asked = page_of(&r);
         if asked == 2 {
-            return Reply::json(
+            return Resp::json(
                 500,
                 json!({"httpStatus": "Internal Server Error", "httpStatusCode": 500, "status": "ERROR", "message": "boom"}),
             );
         }
-        Reply::json(
+        Resp::json(
             200,
             json!({"pager": {"page": asked, "pageSize": 2, "pageCount": 3, "total": 6}, "organisationUnits": units(asked, 2)}),
         )
@@ -581,9 +567,9 @@ async fn stream_stops_at_a_clamped_or_empty_page_without_page_count() {
 
 #[tokio::test]
 async fn stream_prefetches_the_next_page_while_the_current_one_is_consumed() {
-    let server = support::dhis2_like("2.42.6", |r: Recorded| async move {
+    let server = support::dhis2_like("2.42.6", |r: Req| async move {
         let asked = page_of(&r);
-        Reply::json(
+        Resp::json(
             200,
             json!({"pager": {"page": asked, "pageSize": 3, "pageCount": 3, "total": 9}, "organisationUnits": units(asked, 3)}),
         )
@@ -668,7 +654,7 @@ async fn crud_works_on_every_version_including_suffixed_response_types() {
 }
 
 /// Lists a page of `T` through the typed accessor and through `get_raw`; the typed page must encode back to the
-/// same JSON. Returns the number of objects, or `None` when the emulator does not serve the type.
+/// same JSON. Returns the number of objects, or `None` when the emulator does not start the type.
 async fn typed_page_is_lossless<T: dhis2::models::Resource>(client: &Dhis2Client) -> Option<usize> {
     let query = Query::new().fields("*").page_size(3);
     let page = match client.resources().unwrap().of::<T>().list(&query).await {

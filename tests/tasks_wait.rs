@@ -1,7 +1,7 @@
 //! Waiting for async jobs: completion, failure (including 2.44, which clears a failed job's notifications),
 //! a job that never finishes (timeout naming the job), and the notification stream.
 
-mod data_support;
+mod support;
 
 use std::time::Duration;
 
@@ -12,17 +12,15 @@ use dhis2::Error;
 use futures_util::StreamExt;
 
 fn wait(timeout_ms: u64) -> WaitOptions {
-    WaitOptions::new()
-        .interval(Duration::from_millis(20))
-        .timeout(Duration::from_millis(timeout_ms))
+    support::emulator::fast_wait().timeout(Duration::from_millis(timeout_ms))
 }
 
 async fn start_job(
     version: &str,
     outcome: Option<&str>,
 ) -> (dhis2_emulator::Emulator, dhis2::Dhis2Client, JobRef) {
-    let (emu, client) = data_support::start(version).await;
-    let t = data_support::target(&client).await;
+    let (emu, client) = support::emulator::start(version).await;
+    let t = support::emulator::target(&client).await;
     let set = DataValueSet::new(vec![DataValue::new(
         &t.data_element,
         "202401",

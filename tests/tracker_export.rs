@@ -1,7 +1,7 @@
 //! Tracker export against the emulator: auto-pagination across many pages with each version's envelope
 //! (2.40 `instances`, 2.41 `pager` plus flat copies, 2.42 `pager` only) and parameter names.
 
-mod data_support;
+mod support;
 
 use std::collections::HashSet;
 
@@ -11,7 +11,7 @@ use futures_util::TryStreamExt;
 const SEEDED: usize = 2_500;
 
 async fn pages_through_everything(version: &str) {
-    let (emu, client) = data_support::start(version).await;
+    let (emu, client) = support::emulator::start(version).await;
     let all: Vec<TrackedEntity> = client
         .tracker()
         .tracked_entities()
@@ -58,7 +58,7 @@ async fn tracked_entities_page_across_many_pages_on_2_42() {
 #[tokio::test]
 async fn totals_are_read_from_every_envelope() {
     for version in ["2.40.2.1", "2.41.4", "2.42.6"] {
-        let (_emu, client) = data_support::start(version).await;
+        let (_emu, client) = support::emulator::start(version).await;
         let page = client
             .tracker()
             .events()
@@ -91,7 +91,7 @@ async fn totals_are_read_from_every_envelope() {
 #[tokio::test]
 async fn filters_use_the_names_each_version_expects() {
     for version in ["2.40.2.1", "2.42.6"] {
-        let (_emu, client) = data_support::start(version).await;
+        let (_emu, client) = support::emulator::start(version).await;
         let first: TrackedEntity = client
             .tracker()
             .tracked_entities()
@@ -129,17 +129,7 @@ async fn filters_use_the_names_each_version_expects() {
             .iter()
             .all(|t| t.org_unit.as_str() == Some(ou.as_str())));
         // The whole tree below the root, by org unit mode (`ouMode` on 2.40, `orgUnitMode` later).
-        let roots = client
-            .get_raw(
-                "api/organisationUnits",
-                &[("filter", "level:eq:1"), ("fields", "id")],
-            )
-            .await
-            .unwrap();
-        let root = roots["organisationUnits"][0]["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let root = support::emulator::root_org_unit(&client).await;
         let below = client
             .tracker()
             .tracked_entities()
@@ -196,7 +186,7 @@ async fn filters_use_the_names_each_version_expects() {
 
 #[tokio::test]
 async fn unknown_uid_is_a_404() {
-    let (_emu, client) = data_support::start("2.42.6").await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
     let err = client
         .tracker()
         .get::<Event>("Aaaaaaaaaaa", None)

@@ -1,19 +1,11 @@
 //! Tracker import: async by default (job + report), sync mode with the bare report, and validation errors.
 
-mod data_support;
+mod support;
 
-use std::time::Duration;
-
-use dhis2::accessors::tasks::WaitOptions;
 use dhis2::models::{TrackedEntity, TrackerImportStatus};
 use dhis2::Error;
 use serde_json::json;
-
-fn fast_wait() -> WaitOptions {
-    WaitOptions::new()
-        .interval(Duration::from_millis(20))
-        .timeout(Duration::from_secs(10))
-}
+use support::emulator::fast_wait;
 
 async fn an_org_unit(client: &dhis2::Dhis2Client) -> String {
     let page = client
@@ -34,11 +26,23 @@ fn person(uid: &str, ou: &str) -> serde_json::Value {
                                         "dataValues": [{"dataElement": "a3kGcGDCuk6", "value": "9"}]}]}]})
 }
 
+/// An emulator of `version`, a client, and a payload of one person (`uid`) in an org unit of the seed.
+async fn one_person(
+    version: &str,
+    uid: &str,
+) -> (
+    dhis2_emulator::Emulator,
+    dhis2::Dhis2Client,
+    serde_json::Value,
+) {
+    let (emu, client) = support::emulator::start(version).await;
+    let ou = an_org_unit(&client).await;
+    (emu, client, json!({"trackedEntities": [person(uid, &ou)]}))
+}
+
 #[tokio::test]
 async fn async_import_waits_for_the_job_and_returns_the_report() {
-    let (_emu, client) = data_support::start("2.42.6").await;
-    let ou = an_org_unit(&client).await;
-    let payload = json!({"trackedEntities": [person("Bbbbbbbbbb1", &ou)]});
+    let (_emu, client, payload) = one_person("2.42.6", "Bbbbbbbbbb1").await;
     let report = client
         .tracker()
         .import(&payload)
@@ -64,9 +68,7 @@ async fn async_import_waits_for_the_job_and_returns_the_report() {
 
 #[tokio::test]
 async fn sync_import_returns_the_bare_report() {
-    let (_emu, client) = data_support::start("2.40.2.1").await;
-    let ou = an_org_unit(&client).await;
-    let payload = json!({"trackedEntities": [person("Cccccccccc1", &ou)]});
+    let (_emu, client, payload) = one_person("2.40.2.1", "Cccccccccc1").await;
     let report = client
         .tracker()
         .import(&payload)
@@ -99,7 +101,7 @@ async fn sync_import_returns_the_bare_report() {
 
 #[tokio::test]
 async fn validation_errors_reject_everything_in_atomic_mode() {
-    let (_emu, client) = data_support::start("2.42.6").await;
+    let (_emu, client) = support::emulator::start("2.42.6").await;
     let ou = an_org_unit(&client).await;
     let payload = json!({"trackedEntities": [
         {"trackedEntity": "Dddddddddd1", "trackedEntityType": "nEenWmSyUEp", "orgUnit": ou},
@@ -145,9 +147,7 @@ async fn validation_errors_reject_everything_in_atomic_mode() {
 
 #[tokio::test]
 async fn a_started_tracker_job_can_be_followed_through_system_tasks() {
-    let (_emu, client) = data_support::start("2.41.4").await;
-    let ou = an_org_unit(&client).await;
-    let payload = json!({"trackedEntities": [person("Hhhhhhhhhh1", &ou)]});
+    let (_emu, client, payload) = one_person("2.41.4", "Hhhhhhhhhh1").await;
     let job = client
         .tracker()
         .import(&payload)
@@ -172,9 +172,7 @@ async fn a_started_tracker_job_can_be_followed_through_system_tasks() {
 
 #[tokio::test]
 async fn a_failed_tracker_job_is_an_error() {
-    let (_emu, client) = data_support::start("2.42.6").await;
-    let ou = an_org_unit(&client).await;
-    let payload = json!({"trackedEntities": [person("Eeeeeeeeee1", &ou)]});
+    let (_emu, client, payload) = one_person("2.42.6", "Eeeeeeeeee1").await;
     let err = client
         .tracker()
         .import(&payload)

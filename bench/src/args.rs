@@ -54,7 +54,8 @@ USAGE:
 OPTIONS:
     --quick            smaller workloads and fewer runs (under two minutes)
     --only WORKLOAD    run only this workload (repeatable): small_get_c1, small_get_c64,
-                       decode_100k, paged_100k, stream_1gib, limit_10k
+                       decode_100k, paged_100k, stream_1gib, limit_10k,
+                       emulator_list, emulator_me
     --runs N           measured runs per contender (default 5, quick 3)
     --out-dir DIR      where REPORT.md and report.json are written (default: the bench/ directory)
     -h, --help         this text

@@ -6,11 +6,9 @@
 #![forbid(unsafe_code)]
 
 mod args;
-mod body;
 mod canned;
 mod contenders;
 mod drive;
-mod orgunits;
 mod outcome;
 mod report;
 mod rss;
@@ -98,6 +96,7 @@ fn run_bench(opts: &Options) -> Result<(), BenchError> {
             t.elapsed().as_secs_f64()
         );
     }
+    notes.extend(emulator_note(&rows));
     // small_get_c1 and small_get_c64 share their explanatory note.
     let mut seen = Vec::new();
     notes.retain(|n| {
@@ -128,11 +127,38 @@ fn run_bench(opts: &Options) -> Result<(), BenchError> {
     Ok(())
 }
 
+/// How the emulator's own request rate compares with the canned server's, for the same bare client (issue 3:
+/// the emulator must not be the bottleneck of the client benchmarks).
+fn emulator_note(rows: &[Row]) -> Option<String> {
+    let median = |w: Workload| {
+        rows.iter()
+            .find(|r| {
+                r.workload == w
+                    && r.contender == workload::contender::HYPER_BARE
+                    && r.metric == workload::metric::REQ_PER_S
+            })
+            .map(|r| r.summary.median)
+    };
+    let canned = median(Workload::SmallGetC64)?;
+    let me = median(Workload::EmulatorMe)?;
+    let list = median(Workload::EmulatorList)?;
+    Some(format!(
+        "emulator throughput: GET /api/me {me:.0} req/s and GET /api/dataElements?pageSize=50 {list:.0} req/s, \
+         {:.2}x and {:.2}x what the same hyper_bare client gets from the canned server (small_get_c64, {canned:.0} \
+         req/s); the large workloads are served from cached or directly formatted bytes (bench/README.md, \
+         Fairness)",
+        me / canned,
+        list / canned
+    ))
+}
+
 fn setup_lines(plan: &Plan, total_secs: f64) -> Vec<String> {
     vec![
         format!(
             "machine: {} cores; server runtime {} worker thread(s), client runtime {} worker thread(s) \
-             (in one process; the stream_1gib client runs in a child process with {} worker thread(s))",
+             (in one process; the stream_1gib client runs in a child process with {} worker thread(s)); \
+             small_get uses a fixed-cost canned server, every other workload the emulator (release build) on \
+             the server runtime",
             server::cores(),
             server::server_threads(),
             server::client_threads(),
@@ -144,18 +170,21 @@ fn setup_lines(plan: &Plan, total_secs: f64) -> Vec<String> {
         ),
         format!(
             "sizes: small_get {} requests or {} s per run, in {} slices taken in turn with the other \
-             contenders; {} org units (page size {}); export {} MiB; limit {} requests via {} clones, limit {}, \
-             server holds each request {} ms",
+             contenders; {} org units (page size {}); export {} rows (~{} MiB); limit {} requests via {} clones, \
+             limit {}, server holds each request {} ms; emulator_* {} s per run at concurrency {}",
             plan.small_get_requests,
             plan.small_get_max_time.as_secs_f64(),
             plan.small_get_slices,
             plan.org_units,
             plan.page_size,
+            plan.export_rows(),
             plan.export_bytes >> 20,
             plan.limit_requests,
             plan.limit_clones,
             plan.limit_max,
-            plan.limit_server_delay.as_millis()
+            plan.limit_server_delay.as_millis(),
+            plan.emulator_time.as_secs_f64(),
+            plan.emulator_concurrency
         ),
         format!("wall time of this benchmark run: {total_secs:.0} s"),
     ]

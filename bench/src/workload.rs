@@ -15,16 +15,20 @@ pub(crate) enum Workload {
     Paged100k,
     Stream1Gib,
     Limit10k,
+    EmulatorList,
+    EmulatorMe,
 }
 
 impl Workload {
-    pub(crate) const ALL: [Workload; 6] = [
+    pub(crate) const ALL: [Workload; 8] = [
         Workload::SmallGetC1,
         Workload::SmallGetC64,
         Workload::Decode100k,
         Workload::Paged100k,
         Workload::Stream1Gib,
         Workload::Limit10k,
+        Workload::EmulatorList,
+        Workload::EmulatorMe,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -35,6 +39,8 @@ impl Workload {
             Workload::Paged100k => "paged_100k",
             Workload::Stream1Gib => "stream_1gib",
             Workload::Limit10k => "limit_10k",
+            Workload::EmulatorList => "emulator_list",
+            Workload::EmulatorMe => "emulator_me",
         }
     }
 }
@@ -100,7 +106,7 @@ pub(crate) struct Plan {
     pub(crate) org_units: usize,
     /// paged_100k page size.
     pub(crate) page_size: usize,
-    /// Bytes in the stream_1gib export.
+    /// Bytes in the stream_1gib export (the emulator generates `export_rows()` rows of about this many bytes).
     pub(crate) export_bytes: u64,
     /// limit_10k total requests, clones, limit.
     pub(crate) limit_requests: u64,
@@ -108,7 +114,13 @@ pub(crate) struct Plan {
     pub(crate) limit_max: usize,
     /// Server-side time per limit_10k request, so requests overlap and the in-flight count means something.
     pub(crate) limit_server_delay: Duration,
+    /// emulator_list / emulator_me: load tasks, and the time each measured run lasts.
+    pub(crate) emulator_concurrency: usize,
+    pub(crate) emulator_time: Duration,
 }
+
+/// Average bytes of one synthetic data value row of the emulator's export (its `synthetic` module documents 281).
+pub(crate) const EXPORT_ROW_BYTES: u64 = 281;
 
 impl Plan {
     pub(crate) fn new(quick: bool, runs: Option<usize>) -> Plan {
@@ -127,6 +139,8 @@ impl Plan {
                 limit_clones: 50,
                 limit_max: 20,
                 limit_server_delay: Duration::from_millis(1),
+                emulator_concurrency: 64,
+                emulator_time: Duration::from_secs(1),
             }
         } else {
             Plan {
@@ -143,8 +157,15 @@ impl Plan {
                 limit_clones: 50,
                 limit_max: 20,
                 limit_server_delay: Duration::from_millis(1),
+                emulator_concurrency: 64,
+                emulator_time: Duration::from_secs(3),
             }
         }
+    }
+
+    /// Rows of the emulator's synthetic export that make about `export_bytes`.
+    pub(crate) fn export_rows(&self) -> u64 {
+        self.export_bytes / EXPORT_ROW_BYTES
     }
 }
 
@@ -169,5 +190,8 @@ mod tests {
         assert_eq!(f.export_bytes, 1 << 30);
         assert_eq!(f.limit_requests, 10_000);
         assert_eq!(Plan::new(false, Some(2)).runs, 2);
+        // 1 GiB of rows at 281 bytes each: about 3.82 million.
+        assert_eq!(f.export_rows(), 3_821_145);
+        assert!(q.emulator_time < f.emulator_time);
     }
 }

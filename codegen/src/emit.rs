@@ -131,7 +131,11 @@ fn prop_docs(p: &PropModel, t: &TypeModel, all: &[String]) -> Vec<String> {
         None => lines.push(format!("`{}`.", p.key)),
     }
     lines.push(String::new());
-    let mut meta = format!("DHIS2: {}.", p.descriptor);
+    // The key is the first line already when there is no description.
+    let mut meta = match &p.doc {
+        Some(_) => format!("JSON key `{}`; DHIS2: {}.", p.key, p.descriptor),
+        None => format!("DHIS2: {}.", p.descriptor),
+    };
     let present: Vec<String> = p.per_version.keys().cloned().collect();
     if present.len() < t.versions.len() {
         meta.push_str(&format!(" Only in {}.", present.join(", ")));
@@ -161,6 +165,7 @@ fn render_type(t: &TypeModel, all_labels: &[String]) -> String {
     uses.models.insert("TypeInfo");
     let mut body = String::new();
     let mut fields = String::new();
+    let mut keys = String::new();
     for p in &t.props {
         let ty = rust_ty(&p.ty, &mut uses, true);
         for line in prop_docs(p, t, all_labels) {
@@ -170,11 +175,8 @@ fn render_type(t: &TypeModel, all_labels: &[String]) -> String {
                 let _ = writeln!(body, "    /// {line}");
             }
         }
-        let _ = writeln!(
-            body,
-            "    #[serde(rename = {:?}, default, skip_serializing_if = \"Field::is_absent\")]\n    pub {}: Field<{ty}>,",
-            p.key, p.ident
-        );
+        let _ = writeln!(body, "    pub {}: Field<{ty}>,", p.ident);
+        let _ = writeln!(keys, "        {}: {:?},", p.ident, p.key);
         let versions: Vec<String> = p.per_version.keys().cloned().collect();
         let _ = writeln!(
             fields,
@@ -196,7 +198,6 @@ fn render_type(t: &TypeModel, all_labels: &[String]) -> String {
     let mut out = String::new();
     out.push_str(HEADER);
     let _ = writeln!(out, "//! [`{}`]: DHIS2 `{}`.\n", t.rust_name, t.klass);
-    out.push_str("use serde::{Deserialize, Serialize};\n\n");
     let models: Vec<&str> = uses.models.iter().copied().collect();
     let _ = writeln!(out, "use crate::models::{{{}}};", models.join(", "));
     if !uses.local.is_empty() {
@@ -223,11 +224,18 @@ fn render_type(t: &TypeModel, all_labels: &[String]) -> String {
          not know are kept in `extra`.",
         t.versions.join(", ")
     );
-    out.push_str("#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]\n");
+    out.push_str("#[derive(Debug, Clone, PartialEq, Default)]\n");
     let _ = writeln!(out, "pub struct {} {{", t.rust_name);
     out.push_str(&body);
     out.push_str(
-        "    /// Keys not modelled above, kept verbatim.\n    #[serde(flatten)]\n    pub extra: ::serde_json::Map<String, ::serde_json::Value>,\n}\n\n",
+        "    /// Keys not modelled above, kept verbatim (in order).\n    pub extra: ::serde_json::Map<String, ::serde_json::Value>,\n}\n\n",
+    );
+    // Serialize/Deserialize without serde's flatten (see `lossless_model!`); rustfmt leaves macro bodies alone,
+    // so this is written one field per line.
+    let _ = writeln!(
+        out,
+        "lossless_model! {{\n    {} {{\n{keys}    }}\n}}\n",
+        t.rust_name
     );
     let _ = writeln!(out, "impl {} {{", t.rust_name);
     out.push_str(

@@ -70,7 +70,7 @@ fn merges_versions_and_names_keys() {
     let thing = &files["thing.rs"];
     assert!(thing.contains("pub struct Thing"), "{thing}");
     assert!(
-        thing.contains("rename = \"thingGroups\""),
+        thing.contains("thing_groups: \"thingGroups\","),
         "generic collection field uses the plural item name"
     );
     assert!(thing.contains("Field<Vec<Ref<Thing>>>"));

@@ -2,7 +2,12 @@
 //! absolute links carrying the other parameters, `paging=false`, and `fields` (default `id,displayName`).
 //!
 //! The answer is serialized straight into one buffer under the store's read lock (no clone of the store, no
-//! intermediate document), so large lists cost one pass.
+//! intermediate document), so large lists cost one pass. Large answers (a `paging=false` list of 100,000 org
+//! units is ~20 MB) are kept in a [`ListCache`] for the store generation they were rendered from, so asking again
+//! costs a lookup and the emulator is not the bottleneck of a client benchmark.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Uri};
@@ -299,6 +304,61 @@ pub(crate) fn render_list(
     out
 }
 
+/// Answers smaller than this are rendered each time (rendering them is cheap).
+const CACHE_MIN_BYTES: usize = 64 * 1024;
+/// The most bytes the cache holds; past it, new answers are not cached until the store changes.
+const CACHE_MAX_BYTES: usize = 256 * 1024 * 1024;
+
+/// Rendered large list answers, keyed by path, API base and query, valid for one store generation.
+#[derive(Default)]
+pub(crate) struct ListCache(Mutex<CacheInner>);
+
+#[derive(Default)]
+struct CacheInner {
+    generation: u64,
+    bytes: usize,
+    entries: HashMap<String, bytes::Bytes>,
+}
+
+impl ListCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        // The cache holds plain bytes: a poisoned lock is still usable.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cached answer for `key` rendered from store `generation`.
+    fn get(&self, generation: u64, key: &str) -> Option<bytes::Bytes> {
+        let inner = self.lock();
+        (inner.generation == generation)
+            .then(|| inner.entries.get(key).cloned())
+            .flatten()
+    }
+
+    /// Keeps a large answer rendered from store `generation` (dropping answers of older generations).
+    fn put(&self, generation: u64, key: String, body: &bytes::Bytes) {
+        if body.len() < CACHE_MIN_BYTES {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            if generation < inner.generation {
+                // Rendered from an older store than what is cached: stale on arrival.
+                return;
+            }
+            inner.entries.clear();
+            inner.bytes = 0;
+            inner.generation = generation;
+        }
+        if inner.bytes + body.len() > CACHE_MAX_BYTES {
+            return;
+        }
+        inner.bytes += body.len();
+        if let Some(old) = inner.entries.insert(key, body.clone()) {
+            inner.bytes -= old.len();
+        }
+    }
+}
+
 /// `GET /api/{plural}`.
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -354,22 +414,33 @@ fn list_inner(
     };
     let api_base = web::api_base(headers, prefix);
     let link_base = format!("{api_base}/{plural}{suffix}");
+    // Everything the answer depends on besides the store (whose generation the cache checks) and the version.
+    let key = format!("{segment}\n{api_base}\n{}", raw.unwrap_or(""));
+    let cache = &state.0.list_cache;
     let body = {
         let store = state.store_read();
         if !type_known(&store, plural) {
             return web::html_not_found(uri.path());
         }
-        render_list(
-            &store,
-            plural,
-            &q,
-            &link_base,
-            &api_base,
-            &params,
-            state.version().has_external_sharing(),
-        )
+        let generation = store.generation();
+        match cache.get(generation, &key) {
+            Some(body) => body,
+            None => {
+                let body = bytes::Bytes::from(render_list(
+                    &store,
+                    plural,
+                    &q,
+                    &link_base,
+                    &api_base,
+                    &params,
+                    state.version().has_external_sharing(),
+                ));
+                cache.put(generation, key, &body);
+                body
+            }
+        }
     };
-    let mut resp = web::json_bytes(200, body);
+    let mut resp = web::json_bytes_shared(200, body);
     resp.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static(web::NO_CACHE_PRIVATE),

@@ -123,6 +123,7 @@ pub struct EmulatorBuilder {
     seed: Seed,
     imports: Vec<Value>,
     synthetic_data_values: Option<u64>,
+    synthetic_org_units: usize,
     listen: Option<SocketAddr>,
     admin: (String, String),
     faults: Vec<String>,
@@ -135,6 +136,7 @@ impl Default for EmulatorBuilder {
             seed: Seed::Demo,
             imports: Vec::new(),
             synthetic_data_values: None,
+            synthetic_org_units: 0,
             listen: None,
             admin: ("admin".to_string(), "district".to_string()),
             faults: Vec::new(),
@@ -164,6 +166,13 @@ impl EmulatorBuilder {
     /// Makes data value exports generate `n` values on the fly (for large-export benchmarks).
     pub fn synthetic_data_values(mut self, n: u64) -> Self {
         self.synthetic_data_values = Some(n);
+        self
+    }
+
+    /// Adds `n` generated org units (a region, up to 100 districts, the rest facilities; about 300 bytes of JSON
+    /// each with their own keys, deterministic) under the seed's root, for large-list and paging benchmarks.
+    pub fn synthetic_org_units(mut self, n: usize) -> Self {
+        self.synthetic_org_units = n;
         self
     }
 
@@ -209,6 +218,8 @@ impl EmulatorBuilder {
         for doc in self.imports {
             load_metadata(&mut store, doc)?;
         }
+        seed::synthetic_org_units::add(&mut store, self.synthetic_org_units)
+            .map_err(|e| EmulatorError::Import(format!("synthetic org units: {e}")))?;
         let config = Config {
             admin_username: self.admin.0.clone(),
             admin_password: self.admin.1.clone(),

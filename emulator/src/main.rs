@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use dhis2_emulator::{Emulator, Seed};
 
 const USAGE: &str = "usage: dhis2-emulator [--listen ADDR] [--version VERSION] [--seed demo|empty] \
-[--import FILE.json]... [--fault ROUTE=SPEC]... [--synthetic-data-values N]
+[--import FILE.json]... [--fault ROUTE=SPEC]... [--synthetic-data-values N] \
+[--synthetic-org-units N]
 
   --listen ADDR      address to serve (default 127.0.0.1:8080)
   --version VERSION  DHIS2 version to emulate, 2.39 to 2.44 (default 2.42.6)
@@ -15,7 +16,9 @@ const USAGE: &str = "usage: dhis2-emulator [--listen ADDR] [--version VERSION] [
   --import FILE      load a DHIS2 metadata export (repeatable)
   --fault ROUTE=SPEC inject faults, e.g. /api/me=503,503,pass or /api/dataElements*=repeat:delay-headers=500ms
                      steps: STATUS, STATUS+retry=SECS, STATUS+retry-date=SECS, delay-headers=DUR, delay-body=DUR,
-                     reset, reset-body, truncated, html-login, empty, redirect[30x]=LOCATION, pass";
+                     reset, reset-body, truncated, html-login, empty, redirect[30x]=LOCATION, pass
+  --synthetic-data-values N  data value exports generate N rows on the fly (about 281 bytes each)
+  --synthetic-org-units N    add N generated org units (for large-list and paging tests)";
 
 struct Args {
     listen: SocketAddr,
@@ -24,6 +27,7 @@ struct Args {
     imports: Vec<String>,
     faults: Vec<String>,
     synthetic: Option<u64>,
+    synthetic_org_units: usize,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -34,6 +38,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Stri
         imports: Vec::new(),
         faults: Vec::new(),
         synthetic: None,
+        synthetic_org_units: 0,
     };
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -61,6 +66,12 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Stri
                     v.parse()
                         .map_err(|_| format!("--synthetic-data-values `{v}` is not a number"))?,
                 );
+            }
+            "--synthetic-org-units" => {
+                let v = value("--synthetic-org-units")?;
+                args.synthetic_org_units = v
+                    .parse()
+                    .map_err(|_| format!("--synthetic-org-units `{v}` is not a number"))?;
             }
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -107,6 +118,7 @@ async fn main() -> ExitCode {
     if let Some(n) = args.synthetic {
         builder = builder.synthetic_data_values(n);
     }
+    builder = builder.synthetic_org_units(args.synthetic_org_units);
     let emu = match builder.start().await {
         Ok(e) => e,
         Err(e) => {

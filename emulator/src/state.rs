@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub(crate) jobs: crate::jobs::Jobs,
     /// Serialized default `/api/me` answers per username, with the store generation they were built from.
     pub(crate) me_cache: std::sync::Mutex<std::collections::HashMap<String, (u64, bytes::Bytes)>>,
+    /// Large rendered list answers per store generation (owned by `collections.rs`).
+    pub(crate) list_cache: crate::collections::ListCache,
 }
 
 /// Handle to the shared state (clone freely).
@@ -76,6 +78,7 @@ impl AppState {
             auth,
             jobs: crate::jobs::Jobs::default(),
             me_cache: Default::default(),
+            list_cache: Default::default(),
         }))
     }
 

@@ -14,10 +14,10 @@ use bytes::Bytes;
 use http::header::{AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, Uri};
 use http_body::Body;
-use pin_project_lite::pin_project;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::body::{drain, try_clone_request, BoxError, RequestBody};
+use crate::future::{take_ready, LayerFuture};
 
 mod basic;
 pub mod oauth2;
@@ -49,6 +49,14 @@ pub trait AuthProvider: Send + Sync + fmt::Debug + 'static {
         let _ = rejected;
         Box::pin(async { false })
     }
+
+    /// The one credential header this provider always sends, for providers whose credentials never change
+    /// (Basic, PAT, Bearer). When `Some`, the layer inserts it directly (no `authorize` future per request) and,
+    /// as the credentials cannot be refreshed, keeps no copy of the request for a replay: `on_unauthorized` is
+    /// not called. The default is `None`.
+    fn fixed_header(&self) -> Option<(HeaderName, HeaderValue)> {
+        None
+    }
 }
 
 impl<T: AuthProvider + ?Sized> AuthProvider for Arc<T> {
@@ -61,6 +69,10 @@ impl<T: AuthProvider + ?Sized> AuthProvider for Arc<T> {
 
     fn on_unauthorized<'a>(&'a self, rejected: &'a HeaderMap) -> AuthFuture<'a, bool> {
         (**self).on_unauthorized(rejected)
+    }
+
+    fn fixed_header(&self) -> Option<(HeaderName, HeaderValue)> {
+        (**self).fixed_header()
     }
 }
 
@@ -131,6 +143,23 @@ impl Origin {
         });
         Some(Origin { scheme, host, port })
     }
+
+    /// `Origin::of(uri) == Some(self)`, without allocating.
+    fn matches(&self, uri: &Uri) -> bool {
+        let (Some(scheme), Some(host)) = (uri.scheme_str(), uri.host()) else {
+            return false;
+        };
+        let port = uri.port_u16().or(if scheme.eq_ignore_ascii_case("http") {
+            Some(80)
+        } else if scheme.eq_ignore_ascii_case("https") {
+            Some(443)
+        } else {
+            None
+        });
+        scheme.eq_ignore_ascii_case(&self.scheme)
+            && host.eq_ignore_ascii_case(&self.host)
+            && port == self.port
+    }
 }
 
 /// Adds credentials (see the module docs).
@@ -195,27 +224,12 @@ impl<S> Auth<S> {
         if uri.scheme().is_none() && uri.authority().is_none() {
             return true;
         }
-        Origin::of(uri).as_ref() == Some(&**expected)
+        expected.matches(uri)
     }
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-pin_project! {
-    /// The future of [`Auth`].
-    pub struct AuthResponseFuture<T> {
-        #[pin]
-        inner: BoxFuture<Result<T, BoxError>>,
-    }
-}
-
-impl<T> Future for AuthResponseFuture<T> {
-    type Output = Result<T, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
-    }
-}
+/// The future of [`Auth`].
+pub type AuthResponseFuture<T> = LayerFuture<T>;
 
 impl<S, B> Service<Request<RequestBody>> for Auth<S>
 where
@@ -233,19 +247,22 @@ where
     }
 
     fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let mut inner = take_ready(&mut self.inner);
         if !self.same_origin(req.uri()) {
             // Never send credentials to another origin.
             let fut = inner.call(req);
-            return AuthResponseFuture {
-                inner: Box::pin(async move { fut.await.map_err(Into::into) }),
-            };
+            return LayerFuture::new(async move { fut.await.map_err(Into::into) });
+        }
+        if let Some((name, value)) = self.provider.fixed_header() {
+            // Fixed credentials: nothing to await and nothing to replay.
+            let mut req = req;
+            req.headers_mut().insert(name, value);
+            mark_sensitive(req.headers_mut());
+            let fut = inner.call(req);
+            return LayerFuture::new(async move { fut.await.map_err(Into::into) });
         }
         let provider = self.provider.clone();
-        AuthResponseFuture {
-            inner: Box::pin(authorized_call(inner, provider, req)),
-        }
+        LayerFuture::new(authorized_call(inner, provider, req))
     }
 }
 
@@ -299,6 +316,14 @@ mod tests {
 
     type Mock = tower_test::mock::Mock<Request<RequestBody>, Response<Full<Bytes>>>;
     type Handle = tower_test::mock::Handle<Request<RequestBody>, Response<Full<Bytes>>>;
+
+    /// An empty 401 answer.
+    pub(super) fn unauthorized() -> Response<Full<Bytes>> {
+        Response::builder()
+            .status(401)
+            .body(Full::new(Bytes::new()))
+            .unwrap()
+    }
 
     async fn headers_sent(layer: AuthLayer, uri: &str) -> HeaderMap {
         let (mock, mut handle): (Mock, Handle) = tower_test::mock::pair();
@@ -474,22 +499,12 @@ mod tests {
         );
         let (req, send) = handle.next_request().await.unwrap();
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer gen0");
-        send.send_response(
-            Response::builder()
-                .status(401)
-                .body(Full::new(Bytes::new()))
-                .unwrap(),
-        );
+        send.send_response(unauthorized());
         let (req, send) = handle.next_request().await.unwrap();
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer gen1");
         assert_eq!(req.body().as_bytes(), Some(&b"{}"[..]));
         // A second 401 is returned, not replayed again.
-        send.send_response(
-            Response::builder()
-                .status(401)
-                .body(Full::new(Bytes::new()))
-                .unwrap(),
-        );
+        send.send_response(unauthorized());
         let resp = fut.await.unwrap().unwrap();
         assert_eq!(resp.status(), 401);
         assert_eq!(provider.refreshes.load(Ordering::SeqCst), 1);
@@ -504,12 +519,7 @@ mod tests {
         let fut = tokio::spawn(svc.oneshot(Request::put("/api/x").body(body).unwrap()));
         let (req, send) = handle.next_request().await.unwrap();
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer gen0");
-        send.send_response(
-            Response::builder()
-                .status(401)
-                .body(Full::new(Bytes::new()))
-                .unwrap(),
-        );
+        send.send_response(unauthorized());
         assert_eq!(fut.await.unwrap().unwrap().status(), 401);
         assert_eq!(provider.refreshes.load(Ordering::SeqCst), 0);
     }
@@ -521,12 +531,7 @@ mod tests {
         let fut =
             tokio::spawn(svc.oneshot(Request::get("/api/me").body(RequestBody::empty()).unwrap()));
         let (_, send) = handle.next_request().await.unwrap();
-        send.send_response(
-            Response::builder()
-                .status(401)
-                .body(Full::new(Bytes::new()))
-                .unwrap(),
-        );
+        send.send_response(unauthorized());
         assert_eq!(fut.await.unwrap().unwrap().status(), 401);
     }
 }

@@ -21,7 +21,8 @@ struct BaseParts {
     scheme: Option<Scheme>,
     authority: Option<Authority>,
     /// The path prefix without a trailing `/` (`""` for the root).
-    prefix: String,
+    /// Shared, so the per-call clone of the stack copies no string.
+    prefix: std::sync::Arc<str>,
 }
 
 impl BaseUrlLayer {
@@ -31,8 +32,9 @@ impl BaseUrlLayer {
         let prefix = parts
             .path_and_query
             .as_ref()
-            .map(|pq| pq.path().trim_end_matches('/').to_owned())
-            .unwrap_or_default();
+            .map(|pq| pq.path().trim_end_matches('/'))
+            .unwrap_or_default()
+            .into();
         BaseUrlLayer {
             base: BaseParts {
                 scheme: parts.scheme,
@@ -116,8 +118,11 @@ where
     }
 
     fn call(&mut self, mut req: Request<B>) -> S::Future {
-        let resolved = resolve(&self.base, req.uri());
-        *req.uri_mut() = resolved;
+        // An absolute URI (what the dhis2 client sends) is left in place rather than copied.
+        if req.uri().scheme().is_none() && req.uri().authority().is_none() {
+            let resolved = resolve(&self.base, req.uri());
+            *req.uri_mut() = resolved;
+        }
         self.inner.call(req)
     }
 }

@@ -45,7 +45,7 @@ impl<S> Layer<S> for DefaultHeadersLayer {
     fn layer(&self, inner: S) -> DefaultHeaders<S> {
         DefaultHeaders {
             inner,
-            headers: self.headers.clone(),
+            headers: self.headers.clone().into(),
         }
     }
 }
@@ -54,7 +54,8 @@ impl<S> Layer<S> for DefaultHeadersLayer {
 #[derive(Debug, Clone)]
 pub struct DefaultHeaders<S> {
     inner: S,
-    headers: Vec<(HeaderName, HeaderValue)>,
+    /// Shared, so the per-call clone of the stack allocates nothing.
+    headers: std::sync::Arc<[(HeaderName, HeaderValue)]>,
 }
 
 impl<S, B> Service<Request<B>> for DefaultHeaders<S>
@@ -71,7 +72,7 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> S::Future {
         let headers = req.headers_mut();
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers.iter() {
             if !headers.contains_key(name) {
                 headers.insert(name.clone(), value.clone());
             }

@@ -383,6 +383,46 @@ fn unreachable_ctx() -> Ctx {
     }
 }
 
+/// Classifies a response whose body was already collected, by the rules of the module docs: the response of a
+/// success, or the [`MappedError`] naming `method` and `path`. For callers that collect the body themselves
+/// (e.g. with their own stall timeout); nothing is allocated on the success path.
+// MappedError is large (it keeps the whole failed response), but it is only built on the failure path.
+#[allow(clippy::result_large_err)]
+pub fn classify_collected(
+    method: &Method,
+    path: &str,
+    parts: http::response::Parts,
+    body: Bytes,
+) -> Result<Response<Bytes>, MappedError> {
+    if parts.status.is_success() && !body.is_empty() {
+        let json_type = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_type);
+        if json_type || looks_like_json(&body) {
+            return Ok(Response::from_parts(parts, body));
+        }
+    }
+    classify(
+        Ctx {
+            method: method.clone(),
+            path: path.to_owned(),
+            limit: None,
+        },
+        parts,
+        body,
+    )
+}
+
+/// Whether a content type names JSON (`application/json`, `application/problem+json`, ...), ignoring case.
+fn is_json_type(content_type: &str) -> bool {
+    content_type
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"json"))
+}
+
 // MappedError is large (it keeps the whole failed response), but it is only built on the failure path.
 #[allow(clippy::result_large_err)]
 fn classify(
@@ -410,16 +450,17 @@ fn classify(
                 status,
             });
         }
-        let content_type = header(CONTENT_TYPE);
-        let json_type = content_type
-            .as_deref()
-            .is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));
+        let json_type = parts
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_type);
         if !json_type && !looks_like_json(&body) {
             return Err(MappedError::NotJson {
                 method,
                 path,
                 status,
-                content_type,
+                content_type: header(CONTENT_TYPE),
                 snippet: snippet(&body),
             });
         }

@@ -11,6 +11,7 @@ pub mod base_url;
 pub mod body;
 pub mod default_headers;
 pub mod error_map;
+pub mod future;
 pub mod retry;
 pub mod secret;
 pub mod version;

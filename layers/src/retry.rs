@@ -10,8 +10,6 @@
 //! - Requests with a streaming body are never retried.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
@@ -20,11 +18,11 @@ use bytes::Bytes;
 use http::header::RETRY_AFTER;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
-use pin_project_lite::pin_project;
 use tower::retry::budget::{Budget, TpsBudget};
 use tower::{Layer, Service, ServiceExt};
 
 use crate::body::{drain, try_clone_request, BoxError, RequestBody};
+use crate::future::{take_ready, LayerFuture};
 
 /// How an error affects retrying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,23 +306,8 @@ impl<S> Retry<S> {
     }
 }
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-pin_project! {
-    /// The future of [`Retry`].
-    pub struct RetryFuture<T> {
-        #[pin]
-        inner: BoxFuture<Result<T, BoxError>>,
-    }
-}
-
-impl<T> Future for RetryFuture<T> {
-    type Output = Result<T, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
-    }
-}
+/// The future of [`Retry`].
+pub type RetryFuture<T> = LayerFuture<T>;
 
 impl<S, B> Service<Request<RequestBody>> for Retry<S>
 where
@@ -342,13 +325,10 @@ where
     }
 
     fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
-        // The ready service handles the first attempt; the clone is left behind for the next call.
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
+        // The ready service handles the first attempt.
+        let inner = take_ready(&mut self.inner);
         let policy = self.policy.clone();
-        RetryFuture {
-            inner: Box::pin(run(inner, policy, req)),
-        }
+        LayerFuture::new(run(inner, policy, req))
     }
 }
 
@@ -450,6 +430,7 @@ mod tests {
     use super::*;
     use http_body_util::{BodyExt, Full};
     use std::io;
+    use std::pin::Pin;
     use tokio::time::Instant;
 
     type Mock = tower_test::mock::Mock<Request<RequestBody>, Response<Full<Bytes>>>;

@@ -14,8 +14,6 @@
 //! - The service answers ready at once and waits for the inner service's readiness only after the probe, so a
 //!   concurrency limit below it is never held while the probe needs a permit.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::{Context, Poll};
@@ -26,11 +24,11 @@ use futures_util::future::{BoxFuture, FutureExt, Shared};
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
-use pin_project_lite::pin_project;
 use tokio::time::Instant;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::body::{BoxError, RequestBody};
+use crate::future::LayerFuture;
 use crate::version::{Dhis2Version, VersionError};
 
 /// The path probed.
@@ -390,21 +388,8 @@ impl<S> VersionProbe<S> {
     }
 }
 
-pin_project! {
-    /// The future of [`VersionProbe`].
-    pub struct VersionProbeFuture<T> {
-        #[pin]
-        inner: BoxFuture<'static, Result<T, BoxError>>,
-    }
-}
-
-impl<T> Future for VersionProbeFuture<T> {
-    type Output = Result<T, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.project().inner.poll(cx)
-    }
-}
+/// The future of [`VersionProbe`].
+pub type VersionProbeFuture<T> = LayerFuture<T>;
 
 impl<S, ReqB, ResB> Service<Request<ReqB>> for VersionProbe<S>
 where
@@ -427,18 +412,16 @@ where
         let inner = self.inner.clone();
         let handle = self.handle.clone();
         let ttl = self.ttl;
-        VersionProbeFuture {
-            inner: Box::pin(async move {
-                if handle.is_disabled() {
-                    return inner.oneshot(req).await.map_err(Into::into);
-                }
-                let version = handle.get(ttl).await?.version.clone();
-                req.extensions_mut().insert(version.clone());
-                let mut resp = inner.oneshot(req).await.map_err(Into::into)?;
-                resp.extensions_mut().insert(version);
-                Ok(resp)
-            }),
-        }
+        LayerFuture::new(async move {
+            if handle.is_disabled() {
+                return inner.oneshot(req).await.map_err(Into::into);
+            }
+            let version = handle.get(ttl).await?.version.clone();
+            req.extensions_mut().insert(version.clone());
+            let mut resp = inner.oneshot(req).await.map_err(Into::into)?;
+            resp.extensions_mut().insert(version);
+            Ok(resp)
+        })
     }
 }
 
@@ -480,11 +463,8 @@ mod tests {
         })
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn single_flight_for_100_callers() {
-        let count = Arc::new(AtomicUsize::new(0));
-        let handle = ProbeHandle::new();
-        handle.attach(counting(count.clone(), |_| info("2.42.6")));
+    /// The versions 100 concurrent callers of `get` (TTL 300 s) see.
+    async fn get_from_100_callers(handle: &ProbeHandle) -> Vec<String> {
         let mut tasks = Vec::new();
         for _ in 0..100 {
             let h = handle.clone();
@@ -492,8 +472,20 @@ mod tests {
                 h.get(Some(Duration::from_secs(300))).await
             }));
         }
+        let mut versions = Vec::new();
         for t in tasks {
-            assert_eq!(t.await.unwrap().unwrap().version.to_string(), "2.42.6");
+            versions.push(t.await.unwrap().unwrap().version.to_string());
+        }
+        versions
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn single_flight_for_100_callers() {
+        let count = Arc::new(AtomicUsize::new(0));
+        let handle = ProbeHandle::new();
+        handle.attach(counting(count.clone(), |_| info("2.42.6")));
+        for version in get_from_100_callers(&handle).await {
+            assert_eq!(version, "2.42.6");
         }
         assert_eq!(count.load(Ordering::SeqCst), 1);
         // Cached within the TTL.
@@ -501,16 +493,7 @@ mod tests {
         assert_eq!(count.load(Ordering::SeqCst), 1);
         // Expired: 100 callers again make one request.
         tokio::time::advance(Duration::from_secs(301)).await;
-        let mut tasks = Vec::new();
-        for _ in 0..100 {
-            let h = handle.clone();
-            tasks.push(tokio::spawn(async move {
-                h.get(Some(Duration::from_secs(300))).await
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap().unwrap();
-        }
+        get_from_100_callers(&handle).await;
         assert_eq!(count.load(Ordering::SeqCst), 2);
         handle.refresh().await.unwrap();
         assert_eq!(count.load(Ordering::SeqCst), 3);

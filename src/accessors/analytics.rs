@@ -1,11 +1,10 @@
 //! `client.analytics()`: a query builder for `/api/analytics` (`dx`, `pe`, `ou` dimensions, filters,
 //! options), a typed grid, and streaming of large responses to a writer.
 
-use http::Method;
 use tokio::io::AsyncWrite;
 
 use super::exchange;
-use super::progress::{CountingWriter, Progress};
+use super::progress::{stream_get, Progress};
 use crate::models::AnalyticsResponse;
 use crate::{Dhis2Client, Error};
 
@@ -146,18 +145,15 @@ impl<'a> AnalyticsQuery<'a> {
         W: AsyncWrite + Unpin + ?Sized,
     {
         let params = self.params();
-        let mut counting = CountingWriter::new(writer, progress, "dhis2::analytics");
-        let n = self
-            .client
-            .stream(
-                Method::GET,
-                "api/analytics",
-                &exchange::borrow(&params),
-                &mut counting,
-            )
-            .await?;
-        counting.finish();
-        Ok(n)
+        stream_get(
+            self.client,
+            "api/analytics",
+            &exchange::borrow(&params),
+            writer,
+            progress,
+            "dhis2::analytics",
+        )
+        .await
     }
 }
 

@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::io::AsyncWrite;
 
-use super::exchange::{self, Payload};
-use super::progress::{CountingWriter, Progress};
+use super::exchange;
+use super::progress::{stream_get, Progress};
 use super::tasks::{JobRef, WaitOptions};
 use crate::models::{DataValueSet, ImportSummary, JobConfiguration, WebMessage};
 use crate::{Dhis2Client, Error};
@@ -227,6 +227,10 @@ async fn read_summary(
 }
 
 impl DataValues<'_> {
+    fn body<B: Serialize + ?Sized>(payload: &B) -> Result<Vec<u8>, Error> {
+        exchange::json_body(payload, "data value set")
+    }
+
     /// Imports a data value set synchronously and returns its summary (counts, conflicts with their payload
     /// indexes). A summary with status `WARNING` or `ERROR` is returned, not raised: check
     /// [`ImportSummary::status`] and [`ImportSummary::conflicts`].
@@ -235,9 +239,7 @@ impl DataValues<'_> {
         payload: &B,
         options: &ImportOptions,
     ) -> Result<ImportSummary, Error> {
-        let body = serde_json::to_vec(payload)
-            .map_err(|e| Error::Config(format!("cannot serialise the data value set: {e}")))?;
-        self.import_json(body, options).await
+        self.import_json(Self::body(payload)?, options).await
     }
 
     /// Like [`import`](Self::import) for a payload that is already JSON (for example read from a file), sent
@@ -249,16 +251,8 @@ impl DataValues<'_> {
     ) -> Result<ImportSummary, Error> {
         let body = json.into();
         tracing::info!(target: "dhis2::data_values", bytes = body.len(), "importing data values");
-        let mut params = exchange::borrow(&options.params);
-        params.retain(|(k, _)| *k != "async");
-        let (status, bytes, path) = exchange::collect(
-            self.client,
-            Method::POST,
-            PATH,
-            &params,
-            Some(Payload::json(body)),
-        )
-        .await?;
+        let (status, bytes, path) =
+            exchange::post_import(self.client, PATH, &options.params, None, body).await?;
         let summary = read_summary(status, bytes, &path).await?;
         tracing::info!(target: "dhis2::data_values", status = ?summary.status.value(),
             conflicts = summary.conflicts().len(), "data value import finished");
@@ -273,20 +267,8 @@ impl DataValues<'_> {
         payload: &B,
         options: &ImportOptions,
     ) -> Result<JobRef, Error> {
-        let body = serde_json::to_vec(payload)
-            .map_err(|e| Error::Config(format!("cannot serialise the data value set: {e}")))?;
-        let mut params = exchange::borrow(&options.params);
-        params.retain(|(k, _)| *k != "async");
-        params.push(("async", "true"));
-        let (bytes, path) = exchange::mapped(
-            self.client,
-            Method::POST,
-            PATH,
-            &params,
-            Some(Payload::json(body)),
-        )
-        .await?;
-        let message: WebMessage = exchange::decode_as(&Method::POST, &path, &bytes)?;
+        let (message, path): (WebMessage, _) =
+            exchange::start_job(self.client, PATH, &options.params, Self::body(payload)?).await?;
         let job: &JobConfiguration = message.job().ok_or_else(|| {
             Error::Config(format!(
                 "POST {path}: the answer carries no job configuration"
@@ -307,10 +289,9 @@ impl DataValues<'_> {
         wait: WaitOptions,
     ) -> Result<ImportSummary, Error> {
         let job = self.import_async(payload, options).await?;
-        self.client.tasks().wait(&job, wait).await?;
         self.client
             .tasks()
-            .summary::<ImportSummary>(&job)
+            .wait_for_summary::<ImportSummary>(&job, wait)
             .await?
             .ok_or_else(|| {
                 Error::Config(format!(
@@ -347,18 +328,15 @@ impl DataValues<'_> {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        let mut counting = CountingWriter::new(writer, progress, "dhis2::data_values");
-        let written = self
-            .client
-            .stream(
-                Method::GET,
-                PATH,
-                &exchange::borrow(&query.params),
-                &mut counting,
-            )
-            .await?;
-        counting.finish();
-        Ok(written)
+        stream_get(
+            self.client,
+            PATH,
+            &exchange::borrow(&query.params),
+            writer,
+            progress,
+            "dhis2::data_values",
+        )
+        .await
     }
 
     /// Sets one value (`POST /api/dataValues`).

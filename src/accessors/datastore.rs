@@ -33,9 +33,7 @@ fn entry_path(namespace: &str, key: &str) -> String {
 }
 
 fn body_of<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
-    serde_json::to_vec(value)
-        .map(Payload::json)
-        .map_err(|e| Error::Config(format!("cannot serialise the datastore value: {e}")))
+    exchange::json_body(value, "datastore value").map(Payload::json)
 }
 
 impl Datastore<'_> {
@@ -86,15 +84,7 @@ impl Datastore<'_> {
         key: &str,
         value: &T,
     ) -> Result<(), Error> {
-        exchange::mapped(
-            self.client,
-            Method::POST,
-            &entry_path(namespace, key),
-            &[],
-            Some(body_of(value)?),
-        )
-        .await?;
-        Ok(())
+        self.write(Method::POST, namespace, key, value).await
     }
 
     /// Replaces an existing key (fails with 404 when it does not exist).
@@ -104,12 +94,24 @@ impl Datastore<'_> {
         key: &str,
         value: &T,
     ) -> Result<(), Error> {
+        self.write(Method::PUT, namespace, key, value).await
+    }
+
+    /// Sends `value` to the key with `method` (POST creates, PUT replaces).
+    async fn write<T: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        namespace: &str,
+        key: &str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let body = body_of(value)?;
         exchange::mapped(
             self.client,
-            Method::PUT,
+            method,
             &entry_path(namespace, key),
             &[],
-            Some(body_of(value)?),
+            Some(body),
         )
         .await?;
         Ok(())

@@ -10,6 +10,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use tower::ServiceExt;
 
 use crate::client::{decode, map_response};
@@ -106,6 +107,65 @@ pub(crate) async fn collect(
         .map_err(|e| Error::from_stack(e, &method, &req_path))?
         .to_bytes();
     Ok((status, bytes, req_path))
+}
+
+/// `payload` as JSON; `what` names it in the error.
+pub(crate) fn json_body<B: Serialize + ?Sized>(payload: &B, what: &str) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec(payload)
+        .map_err(|e| Error::Config(format!("cannot serialise the {what}: {e}")))
+}
+
+/// Import parameters with any `async` the caller set replaced by `async=<mode>` (`None`: left out, the server's
+/// default).
+pub(crate) fn with_async<'a>(
+    params: &'a [(String, String)],
+    mode: Option<&'static str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut params = borrow(params);
+    params.retain(|(k, _)| *k != "async");
+    params.extend(mode.map(|m| ("async", m)));
+    params
+}
+
+/// Sends an import in the foreground (`async` per `mode`, see [`with_async`]) and collects the answer whatever its
+/// status: imports report their outcome in 409 answers too.
+pub(crate) async fn post_import(
+    client: &Dhis2Client,
+    path: &str,
+    params: &[(String, String)],
+    mode: Option<&'static str>,
+    body: impl Into<Bytes>,
+) -> Result<(StatusCode, Bytes, String), Error> {
+    let params = with_async(params, mode);
+    collect(
+        client,
+        Method::POST,
+        path,
+        &params,
+        Some(Payload::json(body)),
+    )
+    .await
+}
+
+/// Starts an async import: POSTs the JSON `body` to `path` with `async=true` and decodes the answer that names
+/// the job. Returns the answer and the request path (for errors).
+pub(crate) async fn start_job<T: DeserializeOwned>(
+    client: &Dhis2Client,
+    path: &str,
+    params: &[(String, String)],
+    body: impl Into<Bytes>,
+) -> Result<(T, String), Error> {
+    let params = with_async(params, Some("true"));
+    let (bytes, path) = mapped(
+        client,
+        Method::POST,
+        path,
+        &params,
+        Some(Payload::json(body)),
+    )
+    .await?;
+    let answer = decode_as(&Method::POST, &path, &bytes)?;
+    Ok((answer, path))
 }
 
 /// Sends a request through ErrorMap: the body of a 2xx answer, or the mapped error.

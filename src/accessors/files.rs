@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use tokio::io::AsyncWrite;
 
 use super::exchange::{self, Payload};
-use super::progress::{CountingWriter, Progress};
+use super::progress::{stream_get, Progress};
 use crate::{Dhis2Client, Error};
 
 /// File resource endpoints. Get one with [`Dhis2Client::files`].
@@ -132,18 +132,15 @@ impl Files<'_> {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        let mut counting = CountingWriter::new(writer, progress, "dhis2::files");
-        let n = self
-            .client
-            .stream(
-                Method::GET,
-                &format!("api/fileResources/{uid}/data"),
-                &[],
-                &mut counting,
-            )
-            .await?;
-        counting.finish();
-        Ok(n)
+        stream_get(
+            self.client,
+            &format!("api/fileResources/{uid}/data"),
+            &[],
+            writer,
+            progress,
+            "dhis2::files",
+        )
+        .await
     }
 }
 

@@ -27,7 +27,7 @@ use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::exchange::{self, Payload};
+use super::exchange;
 use super::tasks::{JobRef, WaitOptions};
 use crate::models::{ImportReport, Resource, WebMessage};
 use crate::query::{Fields, Filter};
@@ -476,8 +476,7 @@ async fn read_report(
 
 impl Metadata<'_> {
     fn body<B: Serialize + ?Sized>(payload: &B) -> Result<Vec<u8>, Error> {
-        serde_json::to_vec(payload)
-            .map_err(|e| Error::Config(format!("cannot serialise the metadata payload: {e}")))
+        exchange::json_body(payload, "metadata payload")
     }
 
     /// Imports synchronously and returns the report, also when it has errors (check
@@ -488,17 +487,9 @@ impl Metadata<'_> {
         options: &MetadataImportOptions,
     ) -> Result<ImportReport, Error> {
         let body = Self::body(payload)?;
-        let mut params = exchange::borrow(&options.params);
-        params.retain(|(k, _)| *k != "async");
         tracing::info!(target: "dhis2::metadata", bytes = body.len(), "importing metadata");
-        let (status, bytes, path) = exchange::collect(
-            self.client,
-            Method::POST,
-            PATH,
-            &params,
-            Some(Payload::json(body)),
-        )
-        .await?;
+        let (status, bytes, path) =
+            exchange::post_import(self.client, PATH, &options.params, None, body).await?;
         let report = read_report(status, bytes, &path).await?;
         tracing::info!(target: "dhis2::metadata", status = ?report.status.value(),
             ignored = report.ignored_count(), "metadata import finished");
@@ -512,19 +503,8 @@ impl Metadata<'_> {
         payload: &B,
         options: &MetadataImportOptions,
     ) -> Result<JobRef, Error> {
-        let body = Self::body(payload)?;
-        let mut params = exchange::borrow(&options.params);
-        params.retain(|(k, _)| *k != "async");
-        params.push(("async", "true"));
-        let (bytes, path) = exchange::mapped(
-            self.client,
-            Method::POST,
-            PATH,
-            &params,
-            Some(Payload::json(body)),
-        )
-        .await?;
-        let message: WebMessage = exchange::decode_as(&Method::POST, &path, &bytes)?;
+        let (message, path): (WebMessage, _) =
+            exchange::start_job(self.client, PATH, &options.params, Self::body(payload)?).await?;
         message
             .job()
             .and_then(JobRef::from_job)
@@ -546,10 +526,9 @@ impl Metadata<'_> {
         wait: WaitOptions,
     ) -> Result<ImportReport, Error> {
         let job = self.import_async(payload, options).await?;
-        self.client.tasks().wait(&job, wait).await?;
         self.client
             .tasks()
-            .summary::<ImportReport>(&job)
+            .wait_for_summary::<ImportReport>(&job, wait)
             .await?
             .ok_or_else(|| Error::JobFailed {
                 job_type: job.job_type().to_owned(),

@@ -6,7 +6,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use http::Method;
 use tokio::io::AsyncWrite;
+
+use crate::{Dhis2Client, Error};
 
 /// Report the callback at most every this many bytes (and once at the end).
 const CALLBACK_STEP: u64 = 64 * 1024;
@@ -84,6 +87,27 @@ impl<'a, W: AsyncWrite + Unpin + ?Sized> CountingWriter<'a, W> {
             tracing::debug!(target: "dhis2::progress", source = self.target, bytes = self.written, "transfer progress");
         }
     }
+}
+
+/// Streams the answer of `GET path` into `writer`, reporting `progress` (and a final event naming `target`);
+/// returns the bytes written.
+pub(crate) async fn stream_get<W>(
+    client: &Dhis2Client,
+    path: &str,
+    params: &[(&str, &str)],
+    writer: &mut W,
+    progress: Progress,
+    target: &'static str,
+) -> Result<u64, Error>
+where
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    let mut counting = CountingWriter::new(writer, progress, target);
+    let written = client
+        .stream(Method::GET, path, params, &mut counting)
+        .await?;
+    counting.finish();
+    Ok(written)
 }
 
 impl<W: AsyncWrite + Unpin + ?Sized> AsyncWrite for CountingWriter<'_, W> {

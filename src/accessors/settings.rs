@@ -48,9 +48,7 @@ impl Settings<'_> {
 
     /// Sets one setting (a JSON string, number or boolean).
     pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), Error> {
-        let body = serde_json::to_vec(value).map_err(|e| {
-            Error::Config(format!("cannot serialise the value of setting {key}: {e}"))
-        })?;
+        let body = exchange::json_body(value, &format!("value of setting {key}"))?;
         let path = format!("api/systemSettings/{key}");
         exchange::mapped(
             self.client,

@@ -382,6 +382,16 @@ impl Tasks<'_> {
         exchange::decode_as(&Method::GET, &path, &bytes).map(Some)
     }
 
+    /// Waits for the job (polling per `wait`), then fetches its [`summary`](Self::summary).
+    pub(crate) async fn wait_for_summary<T: DeserializeOwned>(
+        &self,
+        job: &JobRef,
+        wait: WaitOptions,
+    ) -> Result<Option<T>, Error> {
+        self.wait(job, wait).await?;
+        self.summary(job).await
+    }
+
     /// Asks the server to stop the job (`DELETE /api/system/tasks/{type}/{id}`).
     pub async fn cancel(&self, job: &JobRef) -> Result<(), Error> {
         exchange::mapped(

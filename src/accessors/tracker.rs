@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::exchange::{self, Payload};
+use super::exchange;
 use super::tasks::{JobRef, WaitOptions};
 use crate::models::{
     Enrollment, Event, Relationship, TrackedEntity, TrackerImportReport, TrackerPage,
@@ -108,8 +108,7 @@ impl<'a> Tracker<'a> {
     /// Starts an import (`POST /api/tracker`). Async by default: [`TrackerImport::send`] waits for the job and
     /// returns its report; call [`TrackerImport::sync`] for the synchronous mode.
     pub fn import<B: Serialize + ?Sized>(&self, payload: &B) -> Result<TrackerImport<'a>, Error> {
-        let body = serde_json::to_vec(payload)
-            .map_err(|e| Error::Config(format!("cannot serialise the tracker payload: {e}")))?;
+        let body = exchange::json_body(payload, "tracker payload")?;
         Ok(TrackerImport {
             client: self.client,
             body,
@@ -342,17 +341,8 @@ impl<'a> TrackerImport<'a> {
 
     /// Starts the async job and returns it without waiting.
     pub async fn start(self) -> Result<JobRef, Error> {
-        let mut params = exchange::borrow(&self.params);
-        params.push(("async", "true"));
-        let (bytes, path) = exchange::mapped(
-            self.client,
-            Method::POST,
-            "api/tracker",
-            &params,
-            Some(Payload::json(self.body)),
-        )
-        .await?;
-        let answer: Value = exchange::decode_as(&Method::POST, &path, &bytes)?;
+        let (answer, path): (Value, _) =
+            exchange::start_job(self.client, "api/tracker", &self.params, self.body).await?;
         let id = answer
             .get("response")
             .and_then(|r| r.get("id"))
@@ -367,14 +357,12 @@ impl<'a> TrackerImport<'a> {
     /// the job and fetches its report.
     pub async fn send(self) -> Result<TrackerImportReport, Error> {
         if self.sync {
-            let mut params = exchange::borrow(&self.params);
-            params.push(("async", "false"));
-            let (status, bytes, path) = exchange::collect(
+            let (status, bytes, path) = exchange::post_import(
                 self.client,
-                Method::POST,
                 "api/tracker",
-                &params,
-                Some(Payload::json(self.body)),
+                &self.params,
+                Some("false"),
+                self.body,
             )
             .await?;
             // 409 carries the report of a failed validation: that is an answer, not a transport problem.

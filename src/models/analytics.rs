@@ -1,63 +1,68 @@
 //! The analytics grid (`GET /api/analytics`): `headers`, `rows`, `metaData`, `height`, `width`.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::Field;
 
 /// One column of an analytics grid.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct GridHeader {
     /// Column key: `dx`, `pe`, `ou`, `value`, ...
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// Display name: `Data`, `Period`, `Organisation unit`, `Value`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub column: Field<String>,
     /// Value type such as `TEXT` or `NUMBER`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub value_type: Field<String>,
     /// Java type name such as `java.lang.Double`.
-    #[serde(default, skip_serializing_if = "Field::is_absent", rename = "type")]
     pub java_type: Field<String>,
     /// Whether the column is hidden.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub hidden: Field<bool>,
     /// Whether the column holds dimension items (`true`) rather than values.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub meta: Field<bool>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+lossless_model! {
+    GridHeader {
+        name: "name",
+        column: "column",
+        value_type: "valueType",
+        java_type: "type",
+        hidden: "hidden",
+        meta: "meta",
+    }
+}
+
 /// An analytics response.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnalyticsResponse {
     /// Columns.
-    #[serde(default)]
     pub headers: Vec<GridHeader>,
     /// `metaData`: `items` (id -> `{"name": ..}`) and `dimensions` (dimension -> item ids); absent with
     /// `skipMeta=true`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub meta_data: Field<Value>,
     /// Rows of cells; DHIS2 writes every cell as a string.
-    #[serde(default)]
     pub rows: Vec<Vec<Value>>,
     /// Number of rows.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub height: Field<u64>,
     /// Number of columns.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub width: Field<u64>,
     /// Number of headers.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub header_width: Field<u64>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    AnalyticsResponse {
+        headers: "headers" always,
+        meta_data: "metaData",
+        rows: "rows" always,
+        height: "height",
+        width: "width",
+        header_width: "headerWidth",
+    }
 }
 
 impl AnalyticsResponse {

@@ -1,6 +1,5 @@
 //! Aggregate data values: [`DataValue`] and [`DataValueSet`] (`/api/dataValueSets`, WIRE 8).
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::Field;
@@ -9,48 +8,51 @@ use super::Field;
 ///
 /// `created` and `lastUpdated` are kept as sent (`2010-04-13T00:00:00.000+0000` in exports). `value` is a string
 /// on the wire whatever the data element's type.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataValue {
     /// Data element UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub data_element: Field<String>,
     /// ISO period (`202401`, `2024Q1`, ...).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub period: Field<String>,
     /// Org unit UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub org_unit: Field<String>,
     /// Category option combo UID (the default one when absent on import).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub category_option_combo: Field<String>,
     /// Attribute option combo UID (the default one when absent on import).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub attribute_option_combo: Field<String>,
     /// The value.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub value: Field<String>,
     /// Who stored it.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub stored_by: Field<String>,
     /// Creation time.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<String>,
     /// Last update.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub last_updated: Field<String>,
     /// Comment.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub comment: Field<String>,
     /// Marked for follow-up (DHIS2 spells the key `followup`).
-    #[serde(default, skip_serializing_if = "Field::is_absent", rename = "followup")]
     pub follow_up: Field<bool>,
     /// Soft-deleted (exports with `includeDeleted=true`).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub deleted: Field<bool>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    DataValue {
+        data_element: "dataElement",
+        period: "period",
+        org_unit: "orgUnit",
+        category_option_combo: "categoryOptionCombo",
+        attribute_option_combo: "attributeOptionCombo",
+        value: "value",
+        stored_by: "storedBy",
+        created: "created",
+        last_updated: "lastUpdated",
+        comment: "comment",
+        follow_up: "followup",
+        deleted: "deleted",
+    }
 }
 
 impl DataValue {
@@ -84,30 +86,33 @@ impl DataValue {
 }
 
 /// A data value set: optional set-level defaults plus the values.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataValueSet {
     /// Data set UID (needed on 2.43+ when the data elements are in several sets).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub data_set: Field<String>,
     /// Completion date.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub complete_date: Field<String>,
     /// Default period of the values.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub period: Field<String>,
     /// Default org unit of the values.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub org_unit: Field<String>,
     /// Default attribute option combo.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub attribute_option_combo: Field<String>,
     /// The values.
-    #[serde(default)]
     pub data_values: Vec<DataValue>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    DataValueSet {
+        data_set: "dataSet",
+        complete_date: "completeDate",
+        period: "period",
+        org_unit: "orgUnit",
+        attribute_option_combo: "attributeOptionCombo",
+        data_values: "dataValues" always,
+    }
 }
 
 impl DataValueSet {

@@ -1,6 +1,5 @@
 //! [`ImportReport`]: the answer to a metadata import (WIRE 7.2), with helpers to read what happened.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{ErrorReport, Field, ObjectReport};
@@ -18,45 +17,51 @@ string_enum! {
 }
 
 /// Counts of a metadata import, overall or per type.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Stats {
     /// Objects created.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<u64>,
     /// Objects updated.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub updated: Field<u64>,
     /// Objects deleted.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub deleted: Field<u64>,
     /// Objects ignored (rejected).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub ignored: Field<u64>,
     /// All objects.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub total: Field<u64>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+lossless_model! {
+    Stats {
+        created: "created",
+        updated: "updated",
+        deleted: "deleted",
+        ignored: "ignored",
+        total: "total",
+    }
+}
+
 /// Per-type part of an import report.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TypeReport {
     /// Fully qualified Java class of the type.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub klass: Field<String>,
     /// Counts for this type.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub stats: Field<Stats>,
     /// Reports for individual objects (with `importReportMode=ERRORS`, only those with errors).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub object_reports: Field<Vec<ObjectReport>>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    TypeReport {
+        klass: "klass",
+        stats: "stats",
+        object_reports: "objectReports",
+    }
 }
 
 impl TypeReport {
@@ -70,24 +75,27 @@ impl TypeReport {
 }
 
 /// The metadata import report.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ImportReport {
     /// `ImportReport` or `ImportReportWebMessageResponse` inside a WebMessage (kept as sent); absent in a plain report.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub response_type: Field<String>,
     /// Overall status.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub status: Field<Status>,
     /// Overall counts.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub stats: Field<Stats>,
     /// One entry per imported type.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub type_reports: Field<Vec<TypeReport>>,
     /// Other keys (e.g. `importParams` in plain reports), kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    ImportReport {
+        response_type: "responseType",
+        status: "status",
+        stats: "stats",
+        type_reports: "typeReports",
+    }
 }
 
 /// A count of objects of one type.

@@ -1,6 +1,5 @@
 //! Async jobs: the [`JobConfiguration`] envelope response and task [`Notification`]s (WIRE 9).
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{DhisDate, Field};
@@ -44,36 +43,39 @@ string_enum! {
 }
 
 /// `response` of type `JobConfiguration`: a started async job (`?async=true`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct JobConfiguration {
     /// `JobConfiguration` or `JobConfigurationWebMessageResponse` (kept as sent).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub response_type: Field<String>,
     /// Job UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// Job name.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// Creation time.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// Job type, e.g. `METADATA_IMPORT`, `DATAVALUE_IMPORT`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub job_type: Field<String>,
     /// Job state.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub job_status: Field<JobStatus>,
     /// Job parameters (kept as JSON).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub job_parameters: Field<Value>,
     /// Where to poll, e.g. `/api/system/tasks/METADATA_IMPORT/<jobUid>`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub relative_notifier_endpoint: Field<String>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    JobConfiguration {
+        response_type: "responseType",
+        id: "id",
+        name: "name",
+        created: "created",
+        job_type: "jobType",
+        job_status: "jobStatus",
+        job_parameters: "jobParameters",
+        relative_notifier_endpoint: "relativeNotifierEndpoint",
+    }
 }
 
 impl JobConfiguration {
@@ -90,39 +92,42 @@ impl JobConfiguration {
 }
 
 /// One task notification from `/api/system/tasks/{jobType}/{jobId}` (a JSON array of these, newest first).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Notification {
     /// Notification id.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// Notification uid.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub uid: Field<String>,
     /// Level.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub level: Field<NotificationLevel>,
     /// Job type.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub category: Field<String>,
     /// Time.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub time: Field<DhisDate>,
     /// Message.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub message: Field<String>,
     /// `true` once the job has finished.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub completed: Field<bool>,
     /// Kind of `data`, e.g. `PARAMETERS`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub data_type: Field<String>,
     /// Attached data (kept as JSON).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub data: Field<Value>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    Notification {
+        id: "id",
+        uid: "uid",
+        level: "level",
+        category: "category",
+        time: "time",
+        message: "message",
+        completed: "completed",
+        data_type: "dataType",
+        data: "data",
+    }
 }
 
 impl Notification {

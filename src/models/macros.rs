@@ -68,3 +68,81 @@ macro_rules! string_enum {
         }
     };
 }
+
+/// Implements `Serialize` and `Deserialize` for a lossless model: a struct whose listed fields are all
+/// [`Field`](crate::models::Field)s and which keeps every other key in `extra: serde_json::Map<String, Value>`.
+///
+/// `lossless_model! { Name { rust_field: "jsonKey", other: "otherKey" always, ... } }` (the struct must implement
+/// `Default`). A field marked `always` is not a `Field` (e.g. a `Vec` that defaults to empty) and is always written.
+///
+/// - Decoding reads each key once ([`Key`](crate::models::lossless::Key), borrowed when the input allows): a
+///   listed key goes straight into its field, any other key into `extra` (in input order when serde_json's
+///   `preserve_order` is on, which this crate enables). This replaces `#[serde(flatten)]`, whose buffering made
+///   typed decoding slower than decoding into `serde_json::Value`.
+/// - A key that appears twice: the last occurrence wins, as in `serde_json::Value` (for `extra` keys the value is
+///   replaced in place).
+/// - Encoding writes the present fields in the listed order (absent ones are skipped, explicit nulls are written),
+///   then `extra` in its order.
+macro_rules! lossless_model {
+    (@put $map:ident, $value:expr, $key:literal) => {
+        if !$value.is_absent() {
+            $map.serialize_entry($key, &$value)?;
+        }
+    };
+    (@put $map:ident, $value:expr, $key:literal, always) => {
+        $map.serialize_entry($key, &$value)?;
+    };
+    ($name:ident { $($field:ident: $key:literal $($always:ident)?),* $(,)? }) => {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(::std::option::Option::None)?;
+                $( lossless_model!(@put map, self.$field, $key $(, $always)?); )*
+                for (key, value) in &self.extra {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                struct ModelVisitor;
+
+                impl<'de> ::serde::de::Visitor<'de> for ModelVisitor {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("a JSON object (", stringify!($name), ")"))
+                    }
+
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> ::std::result::Result<$name, A::Error> {
+                        let mut out = <$name as ::std::default::Default>::default();
+                        while let ::std::option::Option::Some(key) =
+                            map.next_key::<$crate::models::lossless::Key<'de>>()?
+                        {
+                            match key.as_str() {
+                                $( $key => out.$field = map.next_value()?, )*
+                                _ => {
+                                    let value = map.next_value::<::serde_json::Value>()?;
+                                    out.extra.insert(key.into_string(), value);
+                                }
+                            }
+                        }
+                        ::std::result::Result::Ok(out)
+                    }
+                }
+
+                deserializer.deserialize_map(ModelVisitor)
+            }
+        }
+    };
+}

@@ -69,61 +69,64 @@ pub struct Me {
     username_top_level: Field<()>,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Default)]
 struct MeRaw {
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     username: Field<String>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     id: Field<String>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     display_name: Field<String>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     name: Field<String>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     first_name: Field<String>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     surname: Field<String>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     email: Field<String>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     email_verified: Field<bool>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     phone_number: Field<String>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     created: Field<DhisDate>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     last_updated: Field<DhisDate>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     authorities: Field<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     user_roles: Field<Vec<IdRef>>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     user_groups: Field<Vec<IdRef>>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     organisation_units: Field<Vec<IdRef>>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     data_view_organisation_units: Field<Vec<IdRef>>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     tei_search_organisation_units: Field<Vec<IdRef>>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     programs: Field<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     data_sets: Field<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     settings: Field<Map<String, Value>>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     access: Field<Value>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     user_credentials: Field<Map<String, Value>>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     two_factor_type: Field<String>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     impersonation: Field<String>,
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     can_impersonate: Field<bool>,
-    #[serde(flatten)]
     extra: Map<String, Value>,
+}
+
+lossless_model! {
+    MeRaw {
+        username: "username",
+        id: "id",
+        display_name: "displayName",
+        name: "name",
+        first_name: "firstName",
+        surname: "surname",
+        email: "email",
+        email_verified: "emailVerified",
+        phone_number: "phoneNumber",
+        created: "created",
+        last_updated: "lastUpdated",
+        authorities: "authorities",
+        user_roles: "userRoles",
+        user_groups: "userGroups",
+        organisation_units: "organisationUnits",
+        data_view_organisation_units: "dataViewOrganisationUnits",
+        tei_search_organisation_units: "teiSearchOrganisationUnits",
+        programs: "programs",
+        data_sets: "dataSets",
+        settings: "settings",
+        access: "access",
+        user_credentials: "userCredentials",
+        two_factor_type: "twoFactorType",
+        impersonation: "impersonation",
+        can_impersonate: "canImpersonate",
+    }
 }
 
 impl Me {

@@ -14,6 +14,7 @@ pub mod generated;
 mod import_report;
 mod import_summary;
 mod job;
+mod lossless;
 mod me;
 mod object_report;
 mod pager;

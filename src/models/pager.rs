@@ -1,6 +1,5 @@
 //! [`Pager`]: the paging block of collection lists.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::Field;
@@ -8,30 +7,33 @@ use super::Field;
 /// `pager` of a collection list: `{"page", "total", "pageSize", "pageCount", "nextPage"?, "prevPage"?}` (WIRE 4.2).
 ///
 /// Tracker lists omit `total` and `pageCount` unless `totalPages=true` (WIRE 4.3).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Pager {
     /// Current page (1-based; clamped by the server into `[1, pageCount]`).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub page: Field<u64>,
     /// Number of pages.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub page_count: Field<u64>,
     /// Total number of matching objects.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub total: Field<u64>,
     /// Page size.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub page_size: Field<u64>,
     /// Absolute URL of the next page, when there is one.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub next_page: Field<String>,
     /// Absolute URL of the previous page, when there is one.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub prev_page: Field<String>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    Pager {
+        page: "page",
+        page_count: "pageCount",
+        total: "total",
+        page_size: "pageSize",
+        next_page: "nextPage",
+        prev_page: "prevPage",
+    }
 }
 
 impl Pager {

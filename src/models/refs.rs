@@ -3,24 +3,22 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use super::lossless::Key;
 use super::{Field, Uid, UidError};
 
 /// A reference to an object of type `T`: `{"id": "..."}` plus whatever other fields the request asked for.
 ///
 /// `T` only documents (and type-checks) what the reference points at; the JSON is the same for every `T`.
-#[derive(Serialize, Deserialize)]
-#[serde(bound = "")]
 pub struct Ref<T: ?Sized = ()> {
     /// The referenced object's id (a UID for most types; period ids and a few others are not UIDs).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
-    /// Other keys (e.g. `name`, `code`, `displayName` when `fields` asked for them), kept verbatim.
-    #[serde(flatten)]
+    /// Other keys (e.g. `name`, `code`, `displayName` when `fields` asked for them), kept verbatim in order.
     pub extra: Map<String, Value>,
-    #[serde(skip)]
     _to: PhantomData<fn() -> T>,
 }
 
@@ -107,6 +105,50 @@ impl<T: ?Sized> Default for Ref<T> {
     }
 }
 
+// Written out (not `lossless_model!`) because of the type parameter; same rules: keys read once, `id` into its
+// field, every other key into `extra` in order, the last of duplicate keys wins.
+impl<T: ?Sized> Serialize for Ref<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if !self.id.is_absent() {
+            map.serialize_entry("id", &self.id)?;
+        }
+        for (key, value) in &self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de, T: ?Sized> Deserialize<'de> for Ref<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RefVisitor<T: ?Sized>(PhantomData<fn() -> T>);
+
+        impl<'de, T: ?Sized> Visitor<'de> for RefVisitor<T> {
+            type Value = Ref<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object (a reference such as {\"id\": \"...\"})")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ref<T>, A::Error> {
+                let mut out = Ref::default();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    if key.as_str() == "id" {
+                        out.id = map.next_value()?;
+                    } else {
+                        let value = map.next_value::<Value>()?;
+                        out.extra.insert(key.into_string(), value);
+                    }
+                }
+                Ok(out)
+            }
+        }
+
+        deserializer.deserialize_map(RefVisitor(PhantomData))
+    }
+}
+
 impl<T: ?Sized> fmt::Debug for Ref<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Ref");
@@ -123,27 +165,30 @@ impl<T: ?Sized> fmt::Debug for Ref<T> {
 /// DHIS2 writes all five keys with explicit `null`s (WIRE 1.1), e.g.
 /// `{"id": "GOLswS44mh8", "code": null, "name": "Tom Wakiki", "displayName": "Tom Wakiki", "username": "system"}`;
 /// [`Field`] keeps those nulls. Tracker objects use `uid` instead of `id`; it lands in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserRef {
     /// User UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// User code.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// Full name.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// Display name.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub display_name: Field<String>,
     /// Login name.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub username: Field<String>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    UserRef {
+        id: "id",
+        code: "code",
+        name: "name",
+        display_name: "displayName",
+        username: "username",
+    }
 }
 
 impl UserRef {

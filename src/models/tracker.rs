@@ -4,181 +4,198 @@
 //! in `extra`, and absent keys stay absent when written back. Tracker dates (`createdAt`, `occurredAt`, ...) are
 //! kept as the strings the server sent.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::Field;
 
 /// A tracked entity (`/api/tracker/trackedEntities`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackedEntity {
     /// UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub tracked_entity: Field<String>,
     /// Tracked entity type UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub tracked_entity_type: Field<String>,
     /// Registering org unit UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub org_unit: Field<String>,
     /// Creation time on the server.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub created_at: Field<String>,
     /// Last update on the server.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub updated_at: Field<String>,
     /// Whether the record is inactive.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub inactive: Field<bool>,
     /// Whether the record is soft-deleted.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub deleted: Field<bool>,
     /// Attribute values.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub attributes: Field<Vec<TrackerAttribute>>,
     /// Enrollments (present when `fields` asks for them).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub enrollments: Field<Vec<Enrollment>>,
     /// Relationships (present when `fields` asks for them).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub relationships: Field<Vec<Relationship>>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    TrackedEntity {
+        tracked_entity: "trackedEntity",
+        tracked_entity_type: "trackedEntityType",
+        org_unit: "orgUnit",
+        created_at: "createdAt",
+        updated_at: "updatedAt",
+        inactive: "inactive",
+        deleted: "deleted",
+        attributes: "attributes",
+        enrollments: "enrollments",
+        relationships: "relationships",
+    }
 }
 
 /// One attribute value of a tracked entity or enrollment.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackerAttribute {
     /// Attribute UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub attribute: Field<String>,
     /// The value, always a string on the wire.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub value: Field<String>,
     /// Display name of the attribute.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub display_name: Field<String>,
     /// Value type such as `TEXT`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub value_type: Field<String>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    TrackerAttribute {
+        attribute: "attribute",
+        value: "value",
+        display_name: "displayName",
+        value_type: "valueType",
+    }
 }
 
 /// An enrollment (`/api/tracker/enrollments`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Enrollment {
     /// UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub enrollment: Field<String>,
     /// Enrolled tracked entity UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub tracked_entity: Field<String>,
     /// Program UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub program: Field<String>,
     /// Org unit UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub org_unit: Field<String>,
     /// `ACTIVE`, `COMPLETED` or `CANCELLED`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub status: Field<String>,
     /// Enrollment date.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub enrolled_at: Field<String>,
     /// Incident date.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub occurred_at: Field<String>,
     /// Last update on the server.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub updated_at: Field<String>,
     /// Events (present when `fields` asks for them).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub events: Field<Vec<Event>>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    Enrollment {
+        enrollment: "enrollment",
+        tracked_entity: "trackedEntity",
+        program: "program",
+        org_unit: "orgUnit",
+        status: "status",
+        enrolled_at: "enrolledAt",
+        occurred_at: "occurredAt",
+        updated_at: "updatedAt",
+        events: "events",
+    }
 }
 
 /// An event (`/api/tracker/events`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Event {
     /// UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub event: Field<String>,
     /// Program UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub program: Field<String>,
     /// Program stage UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub program_stage: Field<String>,
     /// Enrollment UID (absent for events of programs without registration).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub enrollment: Field<String>,
     /// Tracked entity UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub tracked_entity: Field<String>,
     /// Org unit UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub org_unit: Field<String>,
     /// `ACTIVE`, `COMPLETED`, `SCHEDULE`, ...
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub status: Field<String>,
     /// When the event happened.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub occurred_at: Field<String>,
     /// Last update on the server.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub updated_at: Field<String>,
     /// Recorded values.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub data_values: Field<Vec<EventDataValue>>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+lossless_model! {
+    Event {
+        event: "event",
+        program: "program",
+        program_stage: "programStage",
+        enrollment: "enrollment",
+        tracked_entity: "trackedEntity",
+        org_unit: "orgUnit",
+        status: "status",
+        occurred_at: "occurredAt",
+        updated_at: "updatedAt",
+        data_values: "dataValues",
+    }
+}
+
 /// One data value of an event.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventDataValue {
     /// Data element UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub data_element: Field<String>,
     /// The value as a string.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub value: Field<String>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    EventDataValue {
+        data_element: "dataElement",
+        value: "value",
+    }
 }
 
 /// A relationship (`/api/tracker/relationships`); `from` and `to` are kept as JSON
 /// (`{"trackedEntity": {"trackedEntity": "<uid>"}}` and the enrollment/event forms).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Relationship {
     /// UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub relationship: Field<String>,
     /// Relationship type UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub relationship_type: Field<String>,
     /// The source end.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub from: Field<Value>,
     /// The target end.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub to: Field<Value>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    Relationship {
+        relationship: "relationship",
+        relationship_type: "relationshipType",
+        from: "from",
+        to: "to",
+    }
 }
 
 /// One page of a tracker export, whatever envelope the version used.
@@ -263,87 +280,99 @@ string_enum! {
 }
 
 /// Counts of a tracker import.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackerStats {
     /// Created objects.
-    #[serde(default)]
     pub created: u64,
     /// Updated objects.
-    #[serde(default)]
     pub updated: u64,
     /// Deleted objects.
-    #[serde(default)]
     pub deleted: u64,
     /// Ignored objects.
-    #[serde(default)]
     pub ignored: u64,
     /// All objects.
-    #[serde(default)]
     pub total: u64,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    TrackerStats {
+        created: "created" always,
+        updated: "updated" always,
+        deleted: "deleted" always,
+        ignored: "ignored" always,
+        total: "total" always,
+    }
 }
 
 /// One validation error or warning of a tracker import.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackerError {
     /// The message.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub message: Field<String>,
     /// DHIS2 error code, e.g. `E1121`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub error_code: Field<String>,
     /// `TRACKED_ENTITY`, `ENROLLMENT`, `EVENT` or `RELATIONSHIP`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub tracker_type: Field<String>,
     /// The offending object's UID.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub uid: Field<String>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    TrackerError {
+        message: "message",
+        error_code: "errorCode",
+        tracker_type: "trackerType",
+        uid: "uid",
+    }
 }
 
 /// `validationReport` of a tracker import.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValidationReport {
     /// Rejections.
-    #[serde(default)]
     pub error_reports: Vec<TrackerError>,
     /// Warnings.
-    #[serde(default)]
     pub warning_reports: Vec<TrackerError>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
+lossless_model! {
+    ValidationReport {
+        error_reports: "errorReports" always,
+        warning_reports: "warningReports" always,
+    }
+}
+
 /// The bare tracker import report (`POST /api/tracker?async=false`, or `/api/tracker/jobs/{uid}/report`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackerImportReport {
     /// Overall status.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub status: Field<TrackerImportStatus>,
     /// Validation errors and warnings.
-    #[serde(default)]
     pub validation_report: ValidationReport,
     /// Counts.
-    #[serde(default)]
     pub stats: TrackerStats,
     /// Per-type details (only with `reportMode=FULL`), kept as JSON.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub bundle_report: Field<Value>,
     /// Message, when the server wrote one.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub message: Field<String>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    TrackerImportReport {
+        status: "status",
+        validation_report: "validationReport" always,
+        stats: "stats" always,
+        bundle_report: "bundleReport",
+        message: "message",
+    }
 }
 
 impl TrackerImportReport {

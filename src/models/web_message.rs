@@ -10,36 +10,39 @@ use super::{
 
 /// The envelope DHIS2 answers writes and errors with:
 /// `{"httpStatus", "httpStatusCode", "status", "code"?, "message"?, "devMessage"?, "response"?, "errorCode"?}`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct WebMessage {
     /// HTTP reason phrase, e.g. `"Conflict"`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub http_status: Field<String>,
     /// HTTP status code (the status line is taken from it).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub http_status_code: Field<u16>,
     /// `OK`, `WARNING` or `ERROR`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub status: Field<Status>,
     /// Rarely set numeric code.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<i64>,
     /// Message.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub message: Field<String>,
     /// Developer message (e.g. a driver error).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub dev_message: Field<String>,
     /// The typed payload, chosen by `response.responseType`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub response: Field<WebMessageResponse>,
     /// DHIS2 error code, e.g. `E1005`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub error_code: Field<String>,
     /// Other keys, kept verbatim.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+lossless_model! {
+    WebMessage {
+        http_status: "httpStatus",
+        http_status_code: "httpStatusCode",
+        status: "status",
+        code: "code",
+        message: "message",
+        dev_message: "devMessage",
+        response: "response",
+        error_code: "errorCode",
+    }
 }
 
 /// The polymorphic `response` of a [`WebMessage`].

@@ -1,10 +1,11 @@
-//! A self-signed certificate (made by rcgen at test time) and a rustls acceptor for it.
+//! Certificates made at test time (rcgen), rustls acceptors for them, and temp files to hand them to the client.
 
 use std::sync::Arc;
 
-/// A fresh self-signed certificate for `localhost`: (certificate PEM, private key PEM).
-pub fn self_signed() -> (String, String) {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+/// A self-signed certificate for `names`: (certificate PEM, private key PEM).
+pub fn self_signed(names: &[&str]) -> (String, String) {
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let ck = rcgen::generate_simple_self_signed(names).unwrap();
     (ck.cert.pem(), ck.key_pair.serialize_pem())
 }
 
@@ -25,4 +26,19 @@ pub fn acceptor(cert_pem: &str, key_pem: &str) -> tokio_rustls::TlsAcceptor {
     .with_single_cert(certs, key)
     .unwrap();
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// Writes `contents` to a fresh file in the temp directory and returns its path.
+pub fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "dhis2-tests-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
 }

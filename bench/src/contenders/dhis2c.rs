@@ -45,7 +45,7 @@ pub(crate) async fn connect(base: &str, setup: Setup) -> Result<Dhis2, BenchErro
     match setup.limit {
         Limit::Default => {}
         Limit::At(n) => limits = limits.max_concurrent_requests(n),
-        Limit::Off => limits = limits.max_concurrent_requests(tokio::sync::Semaphore::MAX_PERMITS),
+        Limit::Off => limits = limits.unlimited(),
     }
     let client = Dhis2Client::builder(base)
         .auth(BasicAuth::new("admin", "district"))

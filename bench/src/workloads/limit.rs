@@ -1,11 +1,12 @@
 //! limit_10k: 10,000 `GET /api/me` through 50 clones of one client with `max_concurrent_requests(20)`
 //! (`dhis2_raw`) versus the same load with the limit off at concurrency 20 (`dhis2_unlimited`); `hyper_bare` at
-//! concurrency 20 for reference. The server holds each request briefly so requests overlap, and records the most
-//! it saw in flight at once.
+//! concurrency 20 for reference. The emulator holds each request briefly (a `delay-headers` fault on the route) so
+//! requests overlap, and its counters record the most it saw in flight at once.
 
 use std::hint::black_box;
 use std::time::Duration;
 
+use dhis2_emulator::{Emulator, Fault, FaultPlan, Seed};
 use http::Uri;
 use tokio::runtime::Runtime;
 
@@ -14,7 +15,7 @@ use crate::contenders::hyper_bare::{self, BareClient};
 use crate::drive::{block_on_within, STEP_LIMIT};
 use crate::drive::{closed_loop, Load, Op};
 use crate::outcome::{measure, Outcome, Phase};
-use crate::server::{ServerConfig, ServerHost};
+use crate::server::ServerHost;
 use crate::workload::{contender, metric, Plan, Workload};
 use crate::BenchError;
 
@@ -57,17 +58,20 @@ impl Client {
 
 /// Runs limit_10k.
 pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcome, BenchError> {
-    let server = host.start(ServerConfig {
-        me_delay: Some(plan.limit_server_delay),
-        ..ServerConfig::default()
-    })?;
-    let base = server.url();
+    let emulator = host.start_emulator(Emulator::builder().seed(Seed::Empty))?;
+    // Every /api/me waits this long before its answer, so requests overlap and in-flight counts mean something.
+    emulator.faults().set(
+        PATH,
+        FaultPlan::always(Fault::DelayHeaders(plan.limit_server_delay)),
+    );
+    let counters = emulator.counters();
+    let base = emulator.url().to_string();
     let limit = plan.limit_max;
     let mut notes = vec![format!(
-        "limit_10k: the server holds each request {} ms so requests overlap; dhis2_unlimited runs with \
-         max_concurrent_requests(Semaphore::MAX_PERMITS) because Limits has no switch to turn the limit off, so \
-         its permit is still taken: the ratio is the cost of waiting at the limit (50 tasks, 20 permits), not of \
-         the layer's presence",
+        "limit_10k: the emulator holds each /api/me {} ms (a repeating delay-headers fault) so requests overlap, \
+         and max_in_flight is its own counter, reset before each run; dhis2_unlimited is built with \
+         Limits::unlimited() (no concurrency-limit layer in its stack) and driven by 20 tasks, so the ratio is \
+         the cost of the limit layer with 50 tasks queueing for 20 permits",
         plan.limit_server_delay.as_millis()
     )];
     // (name, client, load tasks): each task owns one clone of the client.
@@ -122,7 +126,7 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
                 Phase::Warmup => plan.limit_requests / 10,
                 Phase::Measured => plan.limit_requests,
             };
-            server.counters().reset_max_in_flight();
+            counters.reset();
             let load =
                 block_on_within(rt, STEP_LIMIT, "a load run", client.drive(*tasks, requests))?;
             if load.completed != requests {
@@ -130,10 +134,7 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
             }
             Ok(vec![
                 (metric::REQ_PER_S, load.req_per_s()),
-                (
-                    metric::MAX_IN_FLIGHT,
-                    server.counters().max_in_flight() as f64,
-                ),
+                (metric::MAX_IN_FLIGHT, counters.max_in_flight() as f64),
             ])
         },
     );

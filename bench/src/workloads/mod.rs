@@ -1,6 +1,7 @@
 //! One module per workload of DESIGN section 7.
 
 pub(crate) mod decode;
+pub(crate) mod emulator;
 pub(crate) mod limit;
 pub(crate) mod paged;
 pub(crate) mod small_get;
@@ -27,5 +28,6 @@ pub(crate) fn run(
         Workload::Paged100k => paged::run(host, rt, plan),
         Workload::Stream1Gib => stream::run(host, rt, plan),
         Workload::Limit10k => limit::run(host, rt, plan),
+        Workload::EmulatorList | Workload::EmulatorMe => emulator::run(host, rt, plan, workload),
     }
 }

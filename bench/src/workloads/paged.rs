@@ -1,9 +1,8 @@
-//! paged_100k: the same 100,000 org units page by page at `pageSize=1000` (`dhis2_typed`:
+//! paged_100k: the same 100,000 emulator org units page by page at `pageSize=1000` (`dhis2_typed`:
 //! `resources().stream()`; `reqwest`: a hand-written loop following `pager.nextPage`) versus one `paging=false`
 //! request (`dhis2_raw`: `get_raw`; `hyper_bare`: raw bytes).
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::Instant;
 
 use http::Uri;
@@ -13,11 +12,10 @@ use crate::contenders::by_hand;
 use crate::contenders::dhis2c::{self, Dhis2, Limit, Setup};
 use crate::contenders::hyper_bare::{self, BareClient};
 use crate::drive::{block_on_within, STEP_LIMIT};
-use crate::orgunits::{self, OrgUnits};
 use crate::outcome::{measure, Outcome};
-use crate::server::{ServerConfig, ServerHost};
+use crate::server::ServerHost;
 use crate::workload::{contender, metric, Plan, Workload};
-use crate::workloads::decode::encoded_fields;
+use crate::workloads::decode::{encoded_fields, org_unit_emulator, probe_len, FIELDS};
 use crate::BenchError;
 
 enum Client {
@@ -45,28 +43,24 @@ impl Client {
                 }
             }
             Client::Dhis2Typed(client, page_size) => {
-                client.org_units_paged(orgunits::FIELDS, *page_size).await
+                client.org_units_paged(FIELDS, *page_size).await
             }
-            Client::Dhis2Raw(client) => client.org_units_raw(orgunits::FIELDS).await,
+            Client::Dhis2Raw(client) => client.org_units_raw(FIELDS).await,
         }
     }
 }
 
-/// Runs paged_100k against a fixed-cost server that pages the pre-rendered list.
+/// Runs paged_100k against the emulator, which pages the list itself.
 pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcome, BenchError> {
-    let units = Arc::new(OrgUnits::generate(plan.org_units));
-    let body_len = units.full().len();
-    let server = host.start(ServerConfig {
-        org_units: Some(units),
-        ..ServerConfig::default()
-    })?;
-    let base = server.url();
+    let emulator = org_unit_emulator(host, plan)?;
+    let base = emulator.url().to_string();
     let fields = encoded_fields();
     let single = format!("/api/organisationUnits?paging=false&fields={fields}");
     let first_page = format!(
-        "{base}/api/organisationUnits?fields={fields}&page=1&pageSize={}",
+        "{base}/api/organisationUnits?fields={fields}&pageSize={}",
         plan.page_size
     );
+    let body_len = probe_len(rt, &base, &single)?;
     let mut notes = Vec::new();
     let mut contenders = vec![
         (

@@ -12,7 +12,7 @@ use crate::contenders::{by_hand, dhis2c};
 use crate::drive::{block_on_within, STEP_LIMIT};
 use crate::drive::{closed_loop, Load, Op};
 use crate::outcome::{measure_sliced, Outcome, Phase};
-use crate::server::{ServerConfig, ServerHost};
+use crate::server::ServerHost;
 use crate::workload::{contender, metric, Plan, Workload};
 use crate::BenchError;
 
@@ -79,7 +79,7 @@ pub(crate) fn run(
     workload: Workload,
     concurrency: usize,
 ) -> Result<Outcome, BenchError> {
-    let server = host.start(ServerConfig::default())?;
+    let server = host.start()?;
     let base = server.url();
     let mut notes = vec![
         "small_get: hyper_bare and dhis2_get_response collect the body bytes only; dhis2_raw (serde_json map), \

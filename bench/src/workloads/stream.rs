@@ -1,25 +1,26 @@
-//! stream_1gib: a 1 GiB data value export streamed to a file, each download in its own child process (this binary
-//! re-executed with the hidden `__stream-child` subcommand) so the peak RSS measured is that download's alone.
+//! stream_1gib: a 1 GiB data value export from the emulator (`synthetic_data_values`, generated row by row as
+//! it streams) written to a file, each download in its own child process (this binary re-executed with the hidden
+//! `__stream-child` subcommand) so the peak RSS measured is that download's alone.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use dhis2_emulator::{Emulator, Seed};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 
 use crate::args::{ChildArgs, STREAM_CHILD};
-use crate::body::ExportTemplate;
 use crate::contenders::dhis2c::Dhis2;
 use crate::contenders::hyper_bare;
 use crate::drive::STEP_LIMIT;
 use crate::outcome::{measure, Outcome};
-use crate::server::{self, ServerConfig, ServerHost};
+use crate::server::{self, ServerHost};
 use crate::workload::{contender, metric, Plan, Workload};
 use crate::{rss, BenchError};
 
-/// The export the clients download (the fixed-cost server ignores the parameters; they are what a real export
-/// would carry).
+/// The export the clients download (the emulator's synthetic export ignores the parameters; they are what a
+/// real export would carry).
 const PATH: &str =
     "/api/dataValueSets?dataSet=BfMAe6Itzgt&period=2024&orgUnit=ImspTQPwCqd&children=true";
 
@@ -33,16 +34,18 @@ struct ChildReport {
 
 /// Runs the workload: for each run and contender, one child process downloads the export.
 pub(crate) fn run(host: &ServerHost, _rt: &Runtime, plan: &Plan) -> Result<Outcome, BenchError> {
-    let template = ExportTemplate::new(plan.export_bytes);
-    let expected = template.total_len();
-    let server = host.start(ServerConfig {
-        export: Some(template),
-        ..ServerConfig::default()
-    })?;
-    let url = server.url();
+    let rows = plan.export_rows();
+    let emulator = host.start_emulator(
+        Emulator::builder()
+            .seed(Seed::Empty)
+            .synthetic_data_values(rows),
+    )?;
+    let url = emulator.url().to_string();
     let exe = std::env::current_exe()
         .map_err(|e| format!("cannot find the bench binary to re-run: {e}"))?;
     let contenders = [(contender::HYPER_BARE, ()), (contender::DHIS2_RAW, ())];
+    // The export's size is the emulator's; the first complete download fixes it and every other must match.
+    let mut expected: Option<u64> = None;
     let mut outcome = measure(
         Workload::Stream1Gib,
         plan.runs,
@@ -53,9 +56,10 @@ pub(crate) fn run(host: &ServerHost, _rt: &Runtime, plan: &Plan) -> Result<Outco
             let result = run_child(&exe, name, &url, &out);
             let _ = std::fs::remove_file(&out);
             let report = result?;
-            if report.bytes != expected {
+            let want = *expected.get_or_insert(report.bytes);
+            if report.bytes != want || want < rows * 200 {
                 return Err(format!(
-                    "{name} wrote {} bytes, the export has {expected}",
+                    "{name} wrote {} bytes, expected {want} ({rows} rows)",
                     report.bytes
                 )
                 .into());
@@ -67,15 +71,14 @@ pub(crate) fn run(host: &ServerHost, _rt: &Runtime, plan: &Plan) -> Result<Outco
             ])
         },
     );
-    drop(server);
+    drop(emulator);
     outcome.notes.insert(
         0,
         format!(
-            "stream_1gib: the bench's own server streams the export (one pre-rendered 64 KiB chunk of data values \
-             repeated, chunked, {expected} bytes) instead of the emulator's synthetic_data_values export, which \
-             would put per-row formatting on the server's one core into the measured time; each download runs \
-             in a child process writing to a file in the temp dir (deleted after each run), and peak_rss_mib is \
-             that child's VmHWM"
+            "stream_1gib: the emulator streams its synthetic_data_values({rows}) export ({} bytes, chunked, rows \
+             generated as they are sent); each download runs in a child process writing to a file in the temp \
+             dir (deleted after each run), and peak_rss_mib is that child's VmHWM",
+            expected.unwrap_or(0)
         ),
     );
     Ok(outcome)

@@ -20,6 +20,8 @@ use crate::web::{self, WebMessage};
 
 /// Target size of one body chunk.
 const CHUNK: usize = 64 * 1024;
+/// Target size of one chunk of a synthetic export (fewer, larger writes for the largest exports).
+const SYNTHETIC_CHUNK: usize = 256 * 1024;
 
 /// Which rows an export selects.
 #[derive(Debug, Default)]
@@ -295,7 +297,11 @@ impl ExportStream {
         if self.done {
             return None;
         }
-        let mut out = Vec::with_capacity(CHUNK + 1024);
+        let capacity = match self.cursor {
+            Cursor::Store { .. } => CHUNK,
+            Cursor::Synthetic { .. } => SYNTHETIC_CHUNK,
+        };
+        let mut out = Vec::with_capacity(capacity + 1024);
         if !self.started {
             out.extend_from_slice(b"{\"dataValues\":[");
             self.started = true;
@@ -326,17 +332,21 @@ impl ExportStream {
             }
             Cursor::Synthetic { next, total } => {
                 let basis = crate::seed::synthetic_basis();
-                while out.len() < CHUNK {
+                // Rows are formatted straight into the chunk (no row value built), in bigger chunks: this loop
+                // is all a multi-GiB export costs the server, and it must outrun any client.
+                while out.len() < SYNTHETIC_CHUNK {
                     if *next >= *total {
                         finished = true;
                         break;
                     }
-                    if let Some(v) = synthetic::row(basis, *next) {
-                        if self.written > 0 {
-                            out.push(b',');
-                        }
-                        write_row(&mut out, &v);
+                    let mark = out.len();
+                    if self.written > 0 {
+                        out.push(b',');
+                    }
+                    if synthetic::write_row(&mut out, basis, *next) {
                         self.written += 1;
+                    } else {
+                        out.truncate(mark);
                     }
                     *next += 1;
                 }

@@ -19,6 +19,7 @@ mod groups;
 mod indicators;
 mod org_units;
 mod rng;
+pub(crate) mod synthetic_org_units;
 mod users;
 
 use std::sync::OnceLock;

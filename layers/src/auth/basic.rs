@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use http::header::AUTHORIZATION;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::{sensitive_value, AuthError, AuthFuture, AuthProvider};
 use crate::secret::Secret;
@@ -12,14 +12,19 @@ use crate::secret::Secret;
 pub struct BasicAuth {
     username: String,
     password: Secret,
+    /// `Basic <base64>`, encoded once (marked sensitive, so `Debug` does not show it).
+    header: Option<HeaderValue>,
 }
 
 impl BasicAuth {
     /// Credentials for `username` / `password`.
     pub fn new(username: impl Into<String>, password: impl Into<Secret>) -> Self {
+        let (username, password) = (username.into(), password.into());
+        let header = basic_value(&username, &password).ok();
         BasicAuth {
-            username: username.into(),
-            password: password.into(),
+            username,
+            password,
+            header,
         }
     }
 
@@ -35,13 +40,23 @@ impl AuthProvider for BasicAuth {
         headers: &'a mut HeaderMap,
     ) -> AuthFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
-            let raw = format!("{}:{}", self.username, self.password.expose());
-            let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-            headers.insert(
-                AUTHORIZATION,
-                sensitive_value(&format!("Basic {encoded}"), "Authorization")?,
-            );
+            let value = match &self.header {
+                Some(v) => v.clone(),
+                None => basic_value(&self.username, &self.password)?,
+            };
+            headers.insert(AUTHORIZATION, value);
             Ok(())
         })
     }
+
+    fn fixed_header(&self) -> Option<(HeaderName, HeaderValue)> {
+        self.header.clone().map(|v| (AUTHORIZATION, v))
+    }
+}
+
+/// `Basic base64(username:password)`, marked sensitive.
+fn basic_value(username: &str, password: &Secret) -> Result<HeaderValue, AuthError> {
+    let raw = format!("{}:{}", username, password.expose());
+    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+    sensitive_value(&format!("Basic {encoded}"), "Authorization")
 }

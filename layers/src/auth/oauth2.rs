@@ -707,12 +707,7 @@ mod tests {
             tokio::spawn(svc.oneshot(Request::get("/api/me").body(RequestBody::empty()).unwrap()));
         let (req, send) = handle.next_request().await.unwrap();
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer revoked");
-        send.send_response(
-            Response::builder()
-                .status(401)
-                .body(Full::new(Bytes::new()))
-                .unwrap(),
-        );
+        send.send_response(crate::auth::tests::unauthorized());
         let (req, send) = handle.next_request().await.unwrap();
         assert_eq!(req.headers()[AUTHORIZATION], "Bearer new-access");
         send.send_response(Response::new(Full::new(Bytes::from_static(b"{}"))));

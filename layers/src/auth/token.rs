@@ -1,7 +1,7 @@
 //! Static token credentials: DHIS2 personal access tokens and bearer tokens.
 
 use http::header::AUTHORIZATION;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::{sensitive_value, AuthError, AuthFuture, AuthProvider};
 use crate::secret::Secret;
@@ -10,14 +10,16 @@ use crate::secret::Secret;
 #[derive(Debug, Clone)]
 pub struct PatAuth {
     token: Secret,
+    /// `ApiToken <token>`, built once (marked sensitive, so `Debug` does not show it).
+    header: Option<HeaderValue>,
 }
 
 impl PatAuth {
     /// A provider for `token` (e.g. `d2p_...`).
     pub fn new(token: impl Into<Secret>) -> Self {
-        PatAuth {
-            token: token.into(),
-        }
+        let token: Secret = token.into();
+        let header = token_value("ApiToken", &token).ok();
+        PatAuth { token, header }
     }
 }
 
@@ -27,13 +29,17 @@ impl AuthProvider for PatAuth {
         headers: &'a mut HeaderMap,
     ) -> AuthFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
-            let value = sensitive_value(
-                &format!("ApiToken {}", self.token.expose()),
-                "Authorization",
-            )?;
+            let value = match &self.header {
+                Some(v) => v.clone(),
+                None => token_value("ApiToken", &self.token)?,
+            };
             headers.insert(AUTHORIZATION, value);
             Ok(())
         })
+    }
+
+    fn fixed_header(&self) -> Option<(HeaderName, HeaderValue)> {
+        self.header.clone().map(|v| (AUTHORIZATION, v))
     }
 }
 
@@ -42,14 +48,16 @@ impl AuthProvider for PatAuth {
 #[derive(Debug, Clone)]
 pub struct BearerAuth {
     token: Secret,
+    /// `Bearer <token>`, built once (marked sensitive, so `Debug` does not show it).
+    header: Option<HeaderValue>,
 }
 
 impl BearerAuth {
     /// A provider for `token`.
     pub fn new(token: impl Into<Secret>) -> Self {
-        BearerAuth {
-            token: token.into(),
-        }
+        let token: Secret = token.into();
+        let header = token_value("Bearer", &token).ok();
+        BearerAuth { token, header }
     }
 }
 
@@ -59,10 +67,21 @@ impl AuthProvider for BearerAuth {
         headers: &'a mut HeaderMap,
     ) -> AuthFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
-            let value =
-                sensitive_value(&format!("Bearer {}", self.token.expose()), "Authorization")?;
+            let value = match &self.header {
+                Some(v) => v.clone(),
+                None => token_value("Bearer", &self.token)?,
+            };
             headers.insert(AUTHORIZATION, value);
             Ok(())
         })
     }
+
+    fn fixed_header(&self) -> Option<(HeaderName, HeaderValue)> {
+        self.header.clone().map(|v| (AUTHORIZATION, v))
+    }
+}
+
+/// `<scheme> <token>`, marked sensitive.
+fn token_value(scheme: &str, token: &Secret) -> Result<HeaderValue, AuthError> {
+    sensitive_value(&format!("{scheme} {}", token.expose()), "Authorization")
 }

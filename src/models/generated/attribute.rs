@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Attribute`]: DHIS2 `org.hisp.dhis.attribute.Attribute`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{OptionSet, ValueType};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
@@ -14,534 +12,330 @@ use crate::models::{
 ///
 /// Served at `/api/attributes` (collection key `attributes`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Attribute {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `categoryAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "categoryAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_attribute: Field<bool>,
     /// `categoryOptionAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "categoryOptionAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_option_attribute: Field<bool>,
     /// `categoryOptionComboAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "categoryOptionComboAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_option_combo_attribute: Field<bool>,
     /// `categoryOptionGroupAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "categoryOptionGroupAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_option_group_attribute: Field<bool>,
     /// `categoryOptionGroupSetAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "categoryOptionGroupSetAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_option_group_set_attribute: Field<bool>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `constantAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "constantAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub constant_attribute: Field<bool>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `dataElementAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "dataElementAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_attribute: Field<bool>,
     /// `dataElementGroupAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "dataElementGroupAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_group_attribute: Field<bool>,
     /// `dataElementGroupSetAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "dataElementGroupSetAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_group_set_attribute: Field<bool>,
     /// `dataSetAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "dataSetAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_set_attribute: Field<bool>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `documentAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "documentAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub document_attribute: Field<bool>,
     /// `eventChartAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "eventChartAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_chart_attribute: Field<bool>,
     /// `eventReportAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "eventReportAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_report_attribute: Field<bool>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `indicatorAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "indicatorAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub indicator_attribute: Field<bool>,
     /// `indicatorGroupAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "indicatorGroupAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub indicator_group_attribute: Field<bool>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `legendSetAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "legendSetAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub legend_set_attribute: Field<bool>,
     /// `mandatory`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "mandatory",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub mandatory: Field<bool>,
     /// `mapAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "mapAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub map_attribute: Field<bool>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `objectTypes`.
     ///
     /// DHIS2: `COLLECTION of TEXT`, read-only.
-    #[serde(
-        rename = "objectTypes",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub object_types: Field<Vec<String>>,
     /// `optionAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "optionAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub option_attribute: Field<bool>,
     /// A UID reference to a OptionSet   (Java name `org.hisp.dhis.option.OptionSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionSet`).
-    #[serde(
-        rename = "optionSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `optionSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionSet`).
     pub option_set: Field<Ref<OptionSet>>,
     /// `optionSetAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "optionSetAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub option_set_attribute: Field<bool>,
     /// `organisationUnitAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "organisationUnitAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_attribute: Field<bool>,
     /// `organisationUnitGroupAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "organisationUnitGroupAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_group_attribute: Field<bool>,
     /// `organisationUnitGroupSetAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "organisationUnitGroupSetAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_group_set_attribute: Field<bool>,
     /// `programAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "programAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_attribute: Field<bool>,
     /// `programIndicatorAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "programIndicatorAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_indicator_attribute: Field<bool>,
     /// `programStageAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "programStageAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_stage_attribute: Field<bool>,
     /// `relationshipTypeAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "relationshipTypeAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relationship_type_attribute: Field<bool>,
     /// `sectionAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "sectionAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub section_attribute: Field<bool>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `sortOrder`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sort_order: Field<i64>,
     /// `sqlViewAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "sqlViewAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sql_view_attribute: Field<bool>,
     /// `trackedEntityAttributeAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "trackedEntityAttributeAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub tracked_entity_attribute_attribute: Field<bool>,
     /// `trackedEntityTypeAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "trackedEntityTypeAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub tracked_entity_type_attribute: Field<bool>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `unique`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(rename = "unique", default, skip_serializing_if = "Field::is_absent")]
     pub unique: Field<bool>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `userAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "userAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_attribute: Field<bool>,
     /// `userGroupAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "userGroupAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_group_attribute: Field<bool>,
     /// `validationRuleAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "validationRuleAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub validation_rule_attribute: Field<bool>,
     /// `validationRuleGroupAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "validationRuleGroupAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub validation_rule_group_attribute: Field<bool>,
     /// `valueType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), required.
-    #[serde(
-        rename = "valueType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub value_type: Field<ValueType>,
     /// `visualizationAttribute`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "visualizationAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub visualization_attribute: Field<bool>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Attribute {
+        access: "access",
+        attribute_values: "attributeValues",
+        category_attribute: "categoryAttribute",
+        category_option_attribute: "categoryOptionAttribute",
+        category_option_combo_attribute: "categoryOptionComboAttribute",
+        category_option_group_attribute: "categoryOptionGroupAttribute",
+        category_option_group_set_attribute: "categoryOptionGroupSetAttribute",
+        code: "code",
+        constant_attribute: "constantAttribute",
+        created: "created",
+        created_by: "createdBy",
+        data_element_attribute: "dataElementAttribute",
+        data_element_group_attribute: "dataElementGroupAttribute",
+        data_element_group_set_attribute: "dataElementGroupSetAttribute",
+        data_set_attribute: "dataSetAttribute",
+        description: "description",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        document_attribute: "documentAttribute",
+        event_chart_attribute: "eventChartAttribute",
+        event_report_attribute: "eventReportAttribute",
+        favorite: "favorite",
+        favorites: "favorites",
+        form_name: "formName",
+        href: "href",
+        id: "id",
+        indicator_attribute: "indicatorAttribute",
+        indicator_group_attribute: "indicatorGroupAttribute",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        legend_set_attribute: "legendSetAttribute",
+        mandatory: "mandatory",
+        map_attribute: "mapAttribute",
+        name: "name",
+        object_types: "objectTypes",
+        option_attribute: "optionAttribute",
+        option_set: "optionSet",
+        option_set_attribute: "optionSetAttribute",
+        organisation_unit_attribute: "organisationUnitAttribute",
+        organisation_unit_group_attribute: "organisationUnitGroupAttribute",
+        organisation_unit_group_set_attribute: "organisationUnitGroupSetAttribute",
+        program_attribute: "programAttribute",
+        program_indicator_attribute: "programIndicatorAttribute",
+        program_stage_attribute: "programStageAttribute",
+        relationship_type_attribute: "relationshipTypeAttribute",
+        section_attribute: "sectionAttribute",
+        sharing: "sharing",
+        short_name: "shortName",
+        sort_order: "sortOrder",
+        sql_view_attribute: "sqlViewAttribute",
+        tracked_entity_attribute_attribute: "trackedEntityAttributeAttribute",
+        tracked_entity_type_attribute: "trackedEntityTypeAttribute",
+        translations: "translations",
+        unique: "unique",
+        user: "user",
+        user_attribute: "userAttribute",
+        user_group_attribute: "userGroupAttribute",
+        validation_rule_attribute: "validationRuleAttribute",
+        validation_rule_group_attribute: "validationRuleGroupAttribute",
+        value_type: "valueType",
+        visualization_attribute: "visualizationAttribute",
+    }
 }
 
 impl Attribute {

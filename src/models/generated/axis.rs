@@ -2,33 +2,31 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Axis`]: DHIS2 `org.hisp.dhis.visualization.Axis`.
 
-use serde::{Deserialize, Serialize};
-
 use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **Axis** (`org.hisp.dhis.visualization.Axis`).
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Axis {
     /// `axis`.
     ///
     /// DHIS2: `INTEGER`, required.
-    #[serde(rename = "axis", default, skip_serializing_if = "Field::is_absent")]
     pub axis: Field<i64>,
     /// `dimensionalItem`.
     ///
     /// DHIS2: `TEXT`, required, max length 255.
-    #[serde(
-        rename = "dimensionalItem",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimensional_item: Field<String>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Axis {
+        axis: "axis",
+        dimensional_item: "dimensionalItem",
+    }
 }
 
 impl Axis {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`CategoryDimension`]: DHIS2 `org.hisp.dhis.category.CategoryDimension`.
 
-use serde::{Deserialize, Serialize};
-
 use super::Category;
 use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 
@@ -11,25 +9,25 @@ use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CategoryDimension {
     /// A UID reference to a Category   (Java name `org.hisp.dhis.category.Category`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.Category`), required.
-    #[serde(rename = "category", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `category`; DHIS2: `REFERENCE` (`org.hisp.dhis.category.Category`), required.
     pub category: Field<Ref<Category>>,
     /// `categoryOptions`.
     ///
     /// DHIS2: `REFERENCE of REFERENCE`, required.
-    #[serde(
-        rename = "categoryOptions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_options: Field<IdRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    CategoryDimension {
+        category: "category",
+        category_options: "categoryOptions",
+    }
 }
 
 impl CategoryDimension {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`CategoryOptionGroupSetDimension`]: DHIS2 `org.hisp.dhis.category.CategoryOptionGroupSetDimension`.
 
-use serde::{Deserialize, Serialize};
-
 use super::CategoryOptionGroupSet;
 use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 
@@ -11,29 +9,25 @@ use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct CategoryOptionGroupSetDimension {
     /// A UID reference to a CategoryOptionGroupSet   (Java name `org.hisp.dhis.category.CategoryOptionGroupSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryOptionGroupSet`), required.
-    #[serde(
-        rename = "categoryOptionGroupSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `categoryOptionGroupSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryOptionGroupSet`), required.
     pub category_option_group_set: Field<Ref<CategoryOptionGroupSet>>,
     /// `categoryOptionGroups`.
     ///
     /// DHIS2: `REFERENCE of REFERENCE`, required.
-    #[serde(
-        rename = "categoryOptionGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_option_groups: Field<IdRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    CategoryOptionGroupSetDimension {
+        category_option_group_set: "categoryOptionGroupSet",
+        category_option_groups: "categoryOptionGroups",
+    }
 }
 
 impl CategoryOptionGroupSetDimension {

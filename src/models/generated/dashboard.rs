@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Dashboard`]: DHIS2 `org.hisp.dhis.dashboard.Dashboard`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{DashboardItem, ItemConfig};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
@@ -14,224 +12,160 @@ use crate::models::{
 ///
 /// Served at `/api/dashboards` (collection key `dashboards`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dashboard {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `allowedFilters`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "allowedFilters",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub allowed_filters: Field<Vec<String>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `dashboardItems`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "dashboardItems",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dashboard_items: Field<Vec<Ref<DashboardItem>>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v41, v42.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v41, v42.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `embedded`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.dashboard.embedded.EmbeddedDashboard`). Only in v42, v43, v44.
-    #[serde(rename = "embedded", default, skip_serializing_if = "Field::is_absent")]
     pub embedded: Field<::serde_json::Value>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`. Only in v41, v42.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `itemConfig`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.dashboard.design.ItemConfig`).
-    #[serde(
-        rename = "itemConfig",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub item_config: Field<Box<ItemConfig>>,
     /// `itemCount`.
     ///
     /// DHIS2: `INTEGER`, read-only.
-    #[serde(
-        rename = "itemCount",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub item_count: Field<i64>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `layout`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.dashboard.design.Layout`).
-    #[serde(rename = "layout", default, skip_serializing_if = "Field::is_absent")]
     pub layout: Field<::serde_json::Value>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `restrictFilters`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "restrictFilters",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub restrict_filters: Field<bool>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, max length 50. Only in v41, v42.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Dashboard {
+        access: "access",
+        allowed_filters: "allowedFilters",
+        attribute_values: "attributeValues",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        dashboard_items: "dashboardItems",
+        description: "description",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        embedded: "embedded",
+        favorite: "favorite",
+        favorites: "favorites",
+        form_name: "formName",
+        href: "href",
+        id: "id",
+        item_config: "itemConfig",
+        item_count: "itemCount",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        layout: "layout",
+        name: "name",
+        restrict_filters: "restrictFilters",
+        sharing: "sharing",
+        short_name: "shortName",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl Dashboard {

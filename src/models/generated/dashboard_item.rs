@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`DashboardItem`]: DHIS2 `org.hisp.dhis.dashboard.DashboardItem`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     DashboardItemShape, DashboardItemType, Document, EventChart, EventReport, EventVisualization,
     Map, Report, User, Visualization,
@@ -17,260 +15,200 @@ use crate::models::{
 ///
 /// Served at `/api/dashboardItems` (collection key `dashboardItems`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DashboardItem {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `appKey`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "appKey", default, skip_serializing_if = "Field::is_absent")]
     pub app_key: Field<String>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `contentCount`.
     ///
     /// DHIS2: `INTEGER`, read-only.
-    #[serde(
-        rename = "contentCount",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub content_count: Field<i64>,
     /// `created`.
     ///
     /// DHIS2: `DATE`, required.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v41, v42.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayText`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v43, v44.
-    #[serde(
-        rename = "displayText",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_text: Field<String>,
     /// A UID reference to a EventChart   (Java name `org.hisp.dhis.eventchart.EventChart`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.eventchart.EventChart`).
-    #[serde(
-        rename = "eventChart",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `eventChart`; DHIS2: `REFERENCE` (`org.hisp.dhis.eventchart.EventChart`).
     pub event_chart: Field<Ref<EventChart>>,
     /// A UID reference to a EventReport   (Java name `org.hisp.dhis.eventreport.EventReport`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.eventreport.EventReport`).
-    #[serde(
-        rename = "eventReport",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `eventReport`; DHIS2: `REFERENCE` (`org.hisp.dhis.eventreport.EventReport`).
     pub event_report: Field<Ref<EventReport>>,
     /// A UID reference to a EventVisualization   (Java name `org.hisp.dhis.eventvisualization.EventVisualization`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.eventvisualization.EventVisualization`).
-    #[serde(
-        rename = "eventVisualization",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `eventVisualization`; DHIS2: `REFERENCE` (`org.hisp.dhis.eventvisualization.EventVisualization`).
     pub event_visualization: Field<Ref<EventVisualization>>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `height`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "height", default, skip_serializing_if = "Field::is_absent")]
     pub height: Field<i64>,
     /// `href`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `interpretationCount`.
     ///
     /// DHIS2: `INTEGER`, read-only.
-    #[serde(
-        rename = "interpretationCount",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub interpretation_count: Field<i64>,
     /// `interpretationLikeCount`.
     ///
     /// DHIS2: `INTEGER`, read-only.
-    #[serde(
-        rename = "interpretationLikeCount",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub interpretation_like_count: Field<i64>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`, required.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// A UID reference to a Map   (Java name `org.hisp.dhis.mapping.Map`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.mapping.Map`).
-    #[serde(rename = "map", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `map`; DHIS2: `REFERENCE` (`org.hisp.dhis.mapping.Map`).
     pub map: Field<Ref<Map>>,
     /// `messages`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "messages", default, skip_serializing_if = "Field::is_absent")]
     pub messages: Field<bool>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `reports`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "reports", default, skip_serializing_if = "Field::is_absent")]
     pub reports: Field<Vec<Ref<Report>>>,
     /// `resources`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "resources",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub resources: Field<Vec<Ref<Document>>>,
     /// `shape`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.dashboard.DashboardItemShape`).
-    #[serde(rename = "shape", default, skip_serializing_if = "Field::is_absent")]
     pub shape: Field<DashboardItemShape>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `text`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "text", default, skip_serializing_if = "Field::is_absent")]
     pub text: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `type`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.dashboard.DashboardItemType`), read-only.
-    #[serde(rename = "type", default, skip_serializing_if = "Field::is_absent")]
     pub r#type: Field<DashboardItemType>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`). Only in v41, v42.
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`). Only in v41, v42.
     pub user: Field<UserRef>,
     /// `users`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "users", default, skip_serializing_if = "Field::is_absent")]
     pub users: Field<Vec<Ref<User>>>,
     /// A UID reference to a Visualization   (Java name `org.hisp.dhis.visualization.Visualization`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.visualization.Visualization`).
-    #[serde(
-        rename = "visualization",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `visualization`; DHIS2: `REFERENCE` (`org.hisp.dhis.visualization.Visualization`).
     pub visualization: Field<Ref<Visualization>>,
     /// `width`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "width", default, skip_serializing_if = "Field::is_absent")]
     pub width: Field<i64>,
     /// `x`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "x", default, skip_serializing_if = "Field::is_absent")]
     pub x: Field<i64>,
     /// `y`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "y", default, skip_serializing_if = "Field::is_absent")]
     pub y: Field<i64>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    DashboardItem {
+        access: "access",
+        app_key: "appKey",
+        attribute_values: "attributeValues",
+        code: "code",
+        content_count: "contentCount",
+        created: "created",
+        created_by: "createdBy",
+        display_name: "displayName",
+        display_text: "displayText",
+        event_chart: "eventChart",
+        event_report: "eventReport",
+        event_visualization: "eventVisualization",
+        favorite: "favorite",
+        favorites: "favorites",
+        height: "height",
+        href: "href",
+        id: "id",
+        interpretation_count: "interpretationCount",
+        interpretation_like_count: "interpretationLikeCount",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        map: "map",
+        messages: "messages",
+        name: "name",
+        reports: "reports",
+        resources: "resources",
+        shape: "shape",
+        sharing: "sharing",
+        text: "text",
+        translations: "translations",
+        r#type: "type",
+        user: "user",
+        users: "users",
+        visualization: "visualization",
+        width: "width",
+        x: "x",
+        y: "y",
+    }
 }
 
 impl DashboardItem {

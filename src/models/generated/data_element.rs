@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`DataElement`]: DHIS2 `org.hisp.dhis.dataelement.DataElement`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AggregationType, CategoryCombo, DataElementDomain, DataElementGroup, DataSetElement,
     DimensionItemType, LegendSet, ObjectStyle, OptionSet, ValueType,
@@ -17,341 +15,225 @@ use crate::models::{
 ///
 /// Served at `/api/dataElements` (collection key `dataElements`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataElement {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `aggregationLevels`.
     ///
     /// DHIS2: `COLLECTION of INTEGER`.
-    #[serde(
-        rename = "aggregationLevels",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregation_levels: Field<Vec<i64>>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`), required.
-    #[serde(
-        rename = "aggregationType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregation_type: Field<AggregationType>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// A UID reference to a CategoryCombo   (Java name `org.hisp.dhis.category.CategoryCombo`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`), required.
-    #[serde(
-        rename = "categoryCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `categoryCombo`; DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`), required.
     pub category_combo: Field<Ref<CategoryCombo>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// A UID reference to a OptionSet   (Java name `org.hisp.dhis.option.OptionSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionSet`).
-    #[serde(
-        rename = "commentOptionSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `commentOptionSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionSet`).
     pub comment_option_set: Field<Ref<OptionSet>>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `dataElementGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "dataElementGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_groups: Field<Vec<Ref<DataElementGroup>>>,
     /// `dataSetElements`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "dataSetElements",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_set_elements: Field<Vec<DataSetElement>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `dimensionItem`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "dimensionItem",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item: Field<String>,
     /// `dimensionItemType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DimensionItemType`). Only in v41, v42, v43.
-    #[serde(
-        rename = "dimensionItemType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item_type: Field<DimensionItemType>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `domainType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.dataelement.DataElementDomain`), required.
-    #[serde(
-        rename = "domainType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub domain_type: Field<DataElementDomain>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `fieldMask`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "fieldMask",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub field_mask: Field<String>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`, max length 230.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `href`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
     pub legend_set: Field<Ref<LegendSet>>,
     /// `legendSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "legendSets",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub legend_sets: Field<Vec<Ref<LegendSet>>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// A UID reference to a OptionSet   (Java name `org.hisp.dhis.option.OptionSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionSet`).
-    #[serde(
-        rename = "optionSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `optionSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionSet`).
     pub option_set: Field<Ref<OptionSet>>,
     /// `optionSetValue`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "optionSetValue",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub option_set_value: Field<bool>,
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    #[serde(
-        rename = "queryMods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub query_mods: Field<::serde_json::Value>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `style`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ObjectStyle`).
-    #[serde(rename = "style", default, skip_serializing_if = "Field::is_absent")]
     pub style: Field<Box<ObjectStyle>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `url`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "url", default, skip_serializing_if = "Field::is_absent")]
     pub url: Field<String>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `valueType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), required.
-    #[serde(
-        rename = "valueType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub value_type: Field<ValueType>,
     /// `valueTypeOptions`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ValueTypeOptions`).
-    #[serde(
-        rename = "valueTypeOptions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub value_type_options: Field<::serde_json::Value>,
     /// `zeroIsSignificant`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "zeroIsSignificant",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub zero_is_significant: Field<bool>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    DataElement {
+        access: "access",
+        aggregation_levels: "aggregationLevels",
+        aggregation_type: "aggregationType",
+        attribute_values: "attributeValues",
+        category_combo: "categoryCombo",
+        code: "code",
+        comment_option_set: "commentOptionSet",
+        created: "created",
+        created_by: "createdBy",
+        data_element_groups: "dataElementGroups",
+        data_set_elements: "dataSetElements",
+        description: "description",
+        dimension_item: "dimensionItem",
+        dimension_item_type: "dimensionItemType",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        domain_type: "domainType",
+        favorite: "favorite",
+        favorites: "favorites",
+        field_mask: "fieldMask",
+        form_name: "formName",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        legend_set: "legendSet",
+        legend_sets: "legendSets",
+        name: "name",
+        option_set: "optionSet",
+        option_set_value: "optionSetValue",
+        query_mods: "queryMods",
+        sharing: "sharing",
+        short_name: "shortName",
+        style: "style",
+        translations: "translations",
+        url: "url",
+        user: "user",
+        value_type: "valueType",
+        value_type_options: "valueTypeOptions",
+        zero_is_significant: "zeroIsSignificant",
+    }
 }
 
 impl DataElement {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`DataElementGroupSet`]: DHIS2 `org.hisp.dhis.dataelement.DataElementGroupSet`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AggregationType, DataDimensionType, DataElementGroup, DimensionType, EventRepetition,
     LegendSet, OptionSet, Program, ProgramStage, ValueType,
@@ -17,306 +15,210 @@ use crate::models::{
 ///
 /// Served at `/api/dataElementGroupSets` (collection key `dataElementGroupSets`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataElementGroupSet {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`).
-    #[serde(
-        rename = "aggregationType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregation_type: Field<AggregationType>,
     /// `allItems`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "allItems", default, skip_serializing_if = "Field::is_absent")]
     pub all_items: Field<bool>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `compulsory`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "compulsory",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub compulsory: Field<bool>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `dataDimension`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "dataDimension",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_dimension: Field<bool>,
     /// `dataDimensionType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DataDimensionType`).
-    #[serde(
-        rename = "dataDimensionType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_dimension_type: Field<DataDimensionType>,
     /// `dataElementGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "dataElementGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_groups: Field<Vec<Ref<DataElementGroup>>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `dimension`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "dimension",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension: Field<String>,
     /// `dimensionItemKeywords`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.DimensionItemKeywords`), read-only.
-    #[serde(
-        rename = "dimensionItemKeywords",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item_keywords: Field<::serde_json::Value>,
     /// `dimensionType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DimensionType`).
-    #[serde(
-        rename = "dimensionType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_type: Field<DimensionType>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `filter`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "filter", default, skip_serializing_if = "Field::is_absent")]
     pub filter: Field<String>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `items`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "items", default, skip_serializing_if = "Field::is_absent")]
     pub items: Field<Vec<IdRef>>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`).
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`).
     pub legend_set: Field<Ref<LegendSet>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// A UID reference to a OptionSet   (Java name `org.hisp.dhis.option.OptionSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionSet`), read-only.
-    #[serde(
-        rename = "optionSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `optionSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionSet`), read-only.
     pub option_set: Field<Ref<OptionSet>>,
     /// A UID reference to a Program   (Java name `org.hisp.dhis.program.Program`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
-    #[serde(rename = "program", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `program`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
     pub program: Field<Ref<Program>>,
     /// A UID reference to a ProgramStage   (Java name `org.hisp.dhis.program.ProgramStage`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
-    #[serde(
-        rename = "programStage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programStage`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
     pub program_stage: Field<Ref<ProgramStage>>,
     /// `repetition`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.eventvisualization.EventRepetition`).
-    #[serde(
-        rename = "repetition",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub repetition: Field<Box<EventRepetition>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `valueType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), read-only.
-    #[serde(
-        rename = "valueType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub value_type: Field<ValueType>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    DataElementGroupSet {
+        access: "access",
+        aggregation_type: "aggregationType",
+        all_items: "allItems",
+        attribute_values: "attributeValues",
+        code: "code",
+        compulsory: "compulsory",
+        created: "created",
+        created_by: "createdBy",
+        data_dimension: "dataDimension",
+        data_dimension_type: "dataDimensionType",
+        data_element_groups: "dataElementGroups",
+        description: "description",
+        dimension: "dimension",
+        dimension_item_keywords: "dimensionItemKeywords",
+        dimension_type: "dimensionType",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        favorite: "favorite",
+        favorites: "favorites",
+        filter: "filter",
+        form_name: "formName",
+        href: "href",
+        id: "id",
+        items: "items",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        legend_set: "legendSet",
+        name: "name",
+        option_set: "optionSet",
+        program: "program",
+        program_stage: "programStage",
+        repetition: "repetition",
+        sharing: "sharing",
+        short_name: "shortName",
+        translations: "translations",
+        user: "user",
+        value_type: "valueType",
+    }
 }
 
 impl DataElementGroupSet {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`DataElementGroupSetDimension`]: DHIS2 `org.hisp.dhis.dataelement.DataElementGroupSetDimension`.
 
-use serde::{Deserialize, Serialize};
-
 use super::DataElementGroupSet;
 use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 
@@ -11,29 +9,25 @@ use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataElementGroupSetDimension {
     /// A UID reference to a DataElementGroupSet   (Java name `org.hisp.dhis.dataelement.DataElementGroupSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElementGroupSet`), required.
-    #[serde(
-        rename = "dataElementGroupSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `dataElementGroupSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElementGroupSet`), required.
     pub data_element_group_set: Field<Ref<DataElementGroupSet>>,
     /// `dataElementGroups`.
     ///
     /// DHIS2: `REFERENCE of REFERENCE`, required.
-    #[serde(
-        rename = "dataElementGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_groups: Field<IdRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    DataElementGroupSetDimension {
+        data_element_group_set: "dataElementGroupSet",
+        data_element_groups: "dataElementGroups",
+    }
 }
 
 impl DataElementGroupSetDimension {

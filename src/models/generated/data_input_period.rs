@@ -2,42 +2,36 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`DataInputPeriod`]: DHIS2 `org.hisp.dhis.dataset.DataInputPeriod`.
 
-use serde::{Deserialize, Serialize};
-
 use crate::models::{DhisDate, Field, FieldInfo, FieldKind, IdRef, TypeInfo};
 
 /// DHIS2 **Data Input Period** (`org.hisp.dhis.dataset.DataInputPeriod`).
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataInputPeriod {
     /// `closingDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "closingDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub closing_date: Field<DhisDate>,
     /// `openingDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "openingDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub opening_date: Field<DhisDate>,
     /// `period`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.period.Period`), required.
-    #[serde(rename = "period", default, skip_serializing_if = "Field::is_absent")]
     pub period: Field<IdRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    DataInputPeriod {
+        closing_date: "closingDate",
+        opening_date: "openingDate",
+        period: "period",
+    }
 }
 
 impl DataInputPeriod {

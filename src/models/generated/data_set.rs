@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`DataSet`]: DHIS2 `org.hisp.dhis.dataset.DataSet`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AggregationType, CategoryCombo, DataApprovalWorkflow, DataElementOperand, DataEntryForm,
     DataInputPeriod, DataSetElement, DimensionItemType, FormType, Indicator, Interpretation,
@@ -18,469 +16,305 @@ use crate::models::{
 ///
 /// Served at `/api/dataSets` (collection key `dataSets`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataSet {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`).
-    #[serde(
-        rename = "aggregationType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregation_type: Field<AggregationType>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// A UID reference to a CategoryCombo   (Java name `org.hisp.dhis.category.CategoryCombo`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`), required.
-    #[serde(
-        rename = "categoryCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `categoryCombo`; DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`), required.
     pub category_combo: Field<Ref<CategoryCombo>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `compulsoryDataElementOperands`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "compulsoryDataElementOperands",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub compulsory_data_element_operands: Field<Vec<Ref<DataElementOperand>>>,
     /// `compulsoryFieldsCompleteOnly`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "compulsoryFieldsCompleteOnly",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub compulsory_fields_complete_only: Field<bool>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `dataElementDecoration`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "dataElementDecoration",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_decoration: Field<bool>,
     /// A UID reference to a DataEntryForm   (Java name `org.hisp.dhis.dataentryform.DataEntryForm`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataentryform.DataEntryForm`).
-    #[serde(
-        rename = "dataEntryForm",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `dataEntryForm`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataentryform.DataEntryForm`).
     pub data_entry_form: Field<Ref<DataEntryForm>>,
     /// `dataInputPeriods`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "dataInputPeriods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_input_periods: Field<Vec<DataInputPeriod>>,
     /// `dataSetElements`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "dataSetElements",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_set_elements: Field<Vec<DataSetElement>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `dimensionItem`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "dimensionItem",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item: Field<String>,
     /// `dimensionItemType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DimensionItemType`).
-    #[serde(
-        rename = "dimensionItemType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item_type: Field<DimensionItemType>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayOptions`.
     ///
     /// DHIS2: `TEXT`. Only in v42, v43, v44.
-    #[serde(
-        rename = "displayOptions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_options: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `expiryDays`.
     ///
     /// DHIS2: `NUMBER`. The descriptor differs between versions (v41: integer; v42: number; v43: number; v44: number).
-    #[serde(
-        rename = "expiryDays",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub expiry_days: Field<::serde_json::Number>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `fieldCombinationRequired`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "fieldCombinationRequired",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub field_combination_required: Field<bool>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `formType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.dataset.FormType`), read-only.
-    #[serde(rename = "formType", default, skip_serializing_if = "Field::is_absent")]
     pub form_type: Field<FormType>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `indicators`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "indicators",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub indicators: Field<Vec<Ref<Indicator>>>,
     /// `interpretations`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "interpretations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub interpretations: Field<Vec<Ref<Interpretation>>>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
     pub legend_set: Field<Ref<LegendSet>>,
     /// `legendSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "legendSets",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub legend_sets: Field<Vec<Ref<LegendSet>>>,
     /// `mobile`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(rename = "mobile", default, skip_serializing_if = "Field::is_absent")]
     pub mobile: Field<bool>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `noValueRequiresComment`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "noValueRequiresComment",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub no_value_requires_comment: Field<bool>,
     /// A UID reference to a UserGroup   (Java name `org.hisp.dhis.user.UserGroup`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.UserGroup`).
-    #[serde(
-        rename = "notificationRecipients",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `notificationRecipients`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.UserGroup`).
     pub notification_recipients: Field<Ref<UserGroup>>,
     /// `notifyCompletingUser`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "notifyCompletingUser",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub notify_completing_user: Field<bool>,
     /// `openFuturePeriods`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "openFuturePeriods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub open_future_periods: Field<i64>,
     /// `openPeriodsAfterCoEndDate`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "openPeriodsAfterCoEndDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub open_periods_after_co_end_date: Field<i64>,
     /// `organisationUnits`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "organisationUnits",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_units: Field<Vec<Ref<OrganisationUnit>>>,
     /// `periodType`.
     ///
     /// DHIS2: `TEXT` (`org.hisp.dhis.period.PeriodType`), required, max length 255.
-    #[serde(
-        rename = "periodType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub period_type: Field<String>,
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    #[serde(
-        rename = "queryMods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub query_mods: Field<::serde_json::Value>,
     /// `renderAsTabs`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "renderAsTabs",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub render_as_tabs: Field<bool>,
     /// `renderHorizontally`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "renderHorizontally",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub render_horizontally: Field<bool>,
     /// `sections`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "sections", default, skip_serializing_if = "Field::is_absent")]
     pub sections: Field<Vec<Ref<Section>>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `skipOffline`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "skipOffline",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub skip_offline: Field<bool>,
     /// `style`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ObjectStyle`).
-    #[serde(rename = "style", default, skip_serializing_if = "Field::is_absent")]
     pub style: Field<Box<ObjectStyle>>,
     /// `timelyDays`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(
-        rename = "timelyDays",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub timely_days: Field<::serde_json::Number>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `validCompleteOnly`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "validCompleteOnly",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub valid_complete_only: Field<bool>,
     /// `version`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "version", default, skip_serializing_if = "Field::is_absent")]
     pub version: Field<i64>,
     /// A UID reference to a DataApprovalWorkflow   (Java name `org.hisp.dhis.dataapproval.DataApprovalWorkflow`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataapproval.DataApprovalWorkflow`).
-    #[serde(rename = "workflow", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `workflow`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataapproval.DataApprovalWorkflow`).
     pub workflow: Field<Ref<DataApprovalWorkflow>>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    DataSet {
+        access: "access",
+        aggregation_type: "aggregationType",
+        attribute_values: "attributeValues",
+        category_combo: "categoryCombo",
+        code: "code",
+        compulsory_data_element_operands: "compulsoryDataElementOperands",
+        compulsory_fields_complete_only: "compulsoryFieldsCompleteOnly",
+        created: "created",
+        created_by: "createdBy",
+        data_element_decoration: "dataElementDecoration",
+        data_entry_form: "dataEntryForm",
+        data_input_periods: "dataInputPeriods",
+        data_set_elements: "dataSetElements",
+        description: "description",
+        dimension_item: "dimensionItem",
+        dimension_item_type: "dimensionItemType",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_options: "displayOptions",
+        display_short_name: "displayShortName",
+        expiry_days: "expiryDays",
+        favorite: "favorite",
+        favorites: "favorites",
+        field_combination_required: "fieldCombinationRequired",
+        form_name: "formName",
+        form_type: "formType",
+        href: "href",
+        id: "id",
+        indicators: "indicators",
+        interpretations: "interpretations",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        legend_set: "legendSet",
+        legend_sets: "legendSets",
+        mobile: "mobile",
+        name: "name",
+        no_value_requires_comment: "noValueRequiresComment",
+        notification_recipients: "notificationRecipients",
+        notify_completing_user: "notifyCompletingUser",
+        open_future_periods: "openFuturePeriods",
+        open_periods_after_co_end_date: "openPeriodsAfterCoEndDate",
+        organisation_units: "organisationUnits",
+        period_type: "periodType",
+        query_mods: "queryMods",
+        render_as_tabs: "renderAsTabs",
+        render_horizontally: "renderHorizontally",
+        sections: "sections",
+        sharing: "sharing",
+        short_name: "shortName",
+        skip_offline: "skipOffline",
+        style: "style",
+        timely_days: "timelyDays",
+        translations: "translations",
+        user: "user",
+        valid_complete_only: "validCompleteOnly",
+        version: "version",
+        workflow: "workflow",
+    }
 }
 
 impl DataSet {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`DataSetElement`]: DHIS2 `org.hisp.dhis.dataset.DataSetElement`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{CategoryCombo, DataElement, DataSet};
 use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
@@ -11,34 +9,30 @@ use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DataSetElement {
     /// A UID reference to a CategoryCombo   (Java name `org.hisp.dhis.category.CategoryCombo`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`).
-    #[serde(
-        rename = "categoryCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `categoryCombo`; DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`).
     pub category_combo: Field<Ref<CategoryCombo>>,
     /// A UID reference to a DataElement   (Java name `org.hisp.dhis.dataelement.DataElement`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`), required.
-    #[serde(
-        rename = "dataElement",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `dataElement`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`), required.
     pub data_element: Field<Ref<DataElement>>,
     /// A UID reference to a DataSet   (Java name `org.hisp.dhis.dataset.DataSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataset.DataSet`).
-    #[serde(rename = "dataSet", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `dataSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataset.DataSet`).
     pub data_set: Field<Ref<DataSet>>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    DataSetElement {
+        category_combo: "categoryCombo",
+        data_element: "dataElement",
+        data_set: "dataSet",
+    }
 }
 
 impl DataSetElement {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Dhis2OAuth2Authorization`]: DHIS2 `org.hisp.dhis.security.oauth2.authorization.Dhis2OAuth2Authorization`.
 
-use serde::{Deserialize, Serialize};
-
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
     TypeInfo, UserRef,
@@ -13,281 +11,185 @@ use crate::models::{
 ///
 /// Served at `/api/oAuth2Authorizations` (collection key `oAuth2Authorizations`).
 /// Present in v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dhis2OAuth2Authorization {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `accessTokenExpiresAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "accessTokenExpiresAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub access_token_expires_at: Field<DhisDate>,
     /// `accessTokenIssuedAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "accessTokenIssuedAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub access_token_issued_at: Field<DhisDate>,
     /// `accessTokenScopes`.
     ///
     /// DHIS2: `TEXT`, max length 1000.
-    #[serde(
-        rename = "accessTokenScopes",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub access_token_scopes: Field<String>,
     /// `accessTokenType`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "accessTokenType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub access_token_type: Field<String>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `authorizationCodeExpiresAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "authorizationCodeExpiresAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub authorization_code_expires_at: Field<DhisDate>,
     /// `authorizationCodeIssuedAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "authorizationCodeIssuedAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub authorization_code_issued_at: Field<DhisDate>,
     /// `authorizationGrantType`.
     ///
     /// DHIS2: `TEXT`, required, max length 255.
-    #[serde(
-        rename = "authorizationGrantType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub authorization_grant_type: Field<String>,
     /// `authorizedScopes`.
     ///
     /// DHIS2: `TEXT`, max length 1000.
-    #[serde(
-        rename = "authorizedScopes",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub authorized_scopes: Field<String>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// `createdBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_by: Field<UserRef>,
     /// `deviceCodeExpiresAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "deviceCodeExpiresAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub device_code_expires_at: Field<DhisDate>,
     /// `deviceCodeIssuedAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "deviceCodeIssuedAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub device_code_issued_at: Field<DhisDate>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// `lastUpdatedBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated_by: Field<UserRef>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `oidcIdTokenExpiresAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "oidcIdTokenExpiresAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub oidc_id_token_expires_at: Field<DhisDate>,
     /// `oidcIdTokenIssuedAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "oidcIdTokenIssuedAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub oidc_id_token_issued_at: Field<DhisDate>,
     /// `principalName`.
     ///
     /// DHIS2: `TEXT`, required, max length 255.
-    #[serde(
-        rename = "principalName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub principal_name: Field<String>,
     /// `refreshTokenExpiresAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "refreshTokenExpiresAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub refresh_token_expires_at: Field<DhisDate>,
     /// `refreshTokenIssuedAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "refreshTokenIssuedAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub refresh_token_issued_at: Field<DhisDate>,
     /// `registeredClientId`.
     ///
     /// DHIS2: `TEXT`, required, max length 255.
-    #[serde(
-        rename = "registeredClientId",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub registered_client_id: Field<String>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `user`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
     pub user: Field<UserRef>,
     /// `userCodeExpiresAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "userCodeExpiresAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_code_expires_at: Field<DhisDate>,
     /// `userCodeIssuedAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "userCodeIssuedAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_code_issued_at: Field<DhisDate>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Dhis2OAuth2Authorization {
+        access: "access",
+        access_token_expires_at: "accessTokenExpiresAt",
+        access_token_issued_at: "accessTokenIssuedAt",
+        access_token_scopes: "accessTokenScopes",
+        access_token_type: "accessTokenType",
+        attribute_values: "attributeValues",
+        authorization_code_expires_at: "authorizationCodeExpiresAt",
+        authorization_code_issued_at: "authorizationCodeIssuedAt",
+        authorization_grant_type: "authorizationGrantType",
+        authorized_scopes: "authorizedScopes",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        device_code_expires_at: "deviceCodeExpiresAt",
+        device_code_issued_at: "deviceCodeIssuedAt",
+        display_name: "displayName",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        name: "name",
+        oidc_id_token_expires_at: "oidcIdTokenExpiresAt",
+        oidc_id_token_issued_at: "oidcIdTokenIssuedAt",
+        principal_name: "principalName",
+        refresh_token_expires_at: "refreshTokenExpiresAt",
+        refresh_token_issued_at: "refreshTokenIssuedAt",
+        registered_client_id: "registeredClientId",
+        sharing: "sharing",
+        translations: "translations",
+        user: "user",
+        user_code_expires_at: "userCodeExpiresAt",
+        user_code_issued_at: "userCodeIssuedAt",
+    }
 }
 
 impl Dhis2OAuth2Authorization {

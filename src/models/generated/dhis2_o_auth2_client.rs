@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Dhis2OAuth2Client`]: DHIS2 `org.hisp.dhis.security.oauth2.client.Dhis2OAuth2Client`.
 
-use serde::{Deserialize, Serialize};
-
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, SecretString, Sharing,
     Translation, TypeInfo, UserRef,
@@ -13,210 +11,150 @@ use crate::models::{
 ///
 /// Served at `/api/oAuth2Clients` (collection key `oAuth2Clients`).
 /// Present in v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dhis2OAuth2Client {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `authorizationGrantTypes`.
     ///
     /// DHIS2: `TEXT`, max length 1000.
-    #[serde(
-        rename = "authorizationGrantTypes",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub authorization_grant_types: Field<String>,
     /// `clientAuthenticationMethods`.
     ///
     /// DHIS2: `TEXT`, max length 1000.
-    #[serde(
-        rename = "clientAuthenticationMethods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub client_authentication_methods: Field<String>,
     /// `clientId`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 255.
-    #[serde(rename = "clientId", default, skip_serializing_if = "Field::is_absent")]
     pub client_id: Field<String>,
     /// `clientIdIssuedAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "clientIdIssuedAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub client_id_issued_at: Field<DhisDate>,
     /// `clientSecret`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "clientSecret",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub client_secret: Field<SecretString>,
     /// `clientSecretExpiresAt`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "clientSecretExpiresAt",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub client_secret_expires_at: Field<DhisDate>,
     /// `clientSettings`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "clientSettings",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub client_settings: Field<String>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// `createdBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_by: Field<UserRef>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// `lastUpdatedBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated_by: Field<UserRef>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `postLogoutRedirectUris`.
     ///
     /// DHIS2: `TEXT`, max length 1000.
-    #[serde(
-        rename = "postLogoutRedirectUris",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub post_logout_redirect_uris: Field<String>,
     /// `redirectUris`.
     ///
     /// DHIS2: `TEXT`, max length 1000.
-    #[serde(
-        rename = "redirectUris",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub redirect_uris: Field<String>,
     /// `scopes`.
     ///
     /// DHIS2: `TEXT`, max length 1000.
-    #[serde(rename = "scopes", default, skip_serializing_if = "Field::is_absent")]
     pub scopes: Field<String>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `tokenSettings`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "tokenSettings",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub token_settings: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `user`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Dhis2OAuth2Client {
+        access: "access",
+        attribute_values: "attributeValues",
+        authorization_grant_types: "authorizationGrantTypes",
+        client_authentication_methods: "clientAuthenticationMethods",
+        client_id: "clientId",
+        client_id_issued_at: "clientIdIssuedAt",
+        client_secret: "clientSecret",
+        client_secret_expires_at: "clientSecretExpiresAt",
+        client_settings: "clientSettings",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        display_name: "displayName",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        name: "name",
+        post_logout_redirect_uris: "postLogoutRedirectUris",
+        redirect_uris: "redirectUris",
+        scopes: "scopes",
+        sharing: "sharing",
+        token_settings: "tokenSettings",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl Dhis2OAuth2Client {

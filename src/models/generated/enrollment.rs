@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Enrollment`]: DHIS2 `org.hisp.dhis.program.Enrollment`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     Event, MessageConversation, OrganisationUnit, Program, ProgramStatus, RelationshipItem,
     TrackedEntity,
@@ -17,271 +15,195 @@ use crate::models::{
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Enrollment {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `completedBy`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "completedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub completed_by: Field<String>,
     /// `completedDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "completedDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub completed_date: Field<DhisDate>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// `createdAtClient`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "createdAtClient",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_at_client: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `createdByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    #[serde(
-        rename = "createdByUserInfo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_by_user_info: Field<::serde_json::Value>,
     /// `deleted`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "deleted", default, skip_serializing_if = "Field::is_absent")]
     pub deleted: Field<bool>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `enrollmentDate`.
     ///
     /// DHIS2: `DATE`, required.
-    #[serde(
-        rename = "enrollmentDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub enrollment_date: Field<DhisDate>,
     /// `events`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "events", default, skip_serializing_if = "Field::is_absent")]
     pub events: Field<Vec<Ref<Event>>>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `followup`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "followup", default, skip_serializing_if = "Field::is_absent")]
     pub followup: Field<bool>,
     /// `geometry`.
     ///
     /// DHIS2: `COMPLEX`.
-    #[serde(rename = "geometry", default, skip_serializing_if = "Field::is_absent")]
     pub geometry: Field<::serde_json::Value>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// `lastUpdatedAtClient`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdatedAtClient",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated_at_client: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `lastUpdatedByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    #[serde(
-        rename = "lastUpdatedByUserInfo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated_by_user_info: Field<::serde_json::Value>,
     /// `messageConversations`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "messageConversations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub message_conversations: Field<Vec<Ref<MessageConversation>>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `occurredDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "occurredDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub occurred_date: Field<DhisDate>,
     /// A UID reference to a OrganisationUnit   (Java name `org.hisp.dhis.organisationunit.OrganisationUnit`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
-    #[serde(
-        rename = "organisationUnit",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `organisationUnit`; DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
     pub organisation_unit: Field<Ref<OrganisationUnit>>,
     /// A UID reference to a Program   (Java name `org.hisp.dhis.program.Program`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`), required.
-    #[serde(rename = "program", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `program`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`), required.
     pub program: Field<Ref<Program>>,
     /// `relationshipItems`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "relationshipItems",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relationship_items: Field<Vec<RelationshipItem>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `status`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.ProgramStatus`).
-    #[serde(rename = "status", default, skip_serializing_if = "Field::is_absent")]
     pub status: Field<ProgramStatus>,
     /// `storedBy`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "storedBy", default, skip_serializing_if = "Field::is_absent")]
     pub stored_by: Field<String>,
     /// `trackedEntityComments`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "trackedEntityComments",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub tracked_entity_comments: Field<Vec<IdRef>>,
     /// A UID reference to a TrackedEntity   (Java name `org.hisp.dhis.trackedentity.TrackedEntity`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntity`).
-    #[serde(
-        rename = "trackedEntityInstance",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityInstance`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntity`).
     pub tracked_entity_instance: Field<Ref<TrackedEntity>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Enrollment {
+        access: "access",
+        attribute_values: "attributeValues",
+        code: "code",
+        completed_by: "completedBy",
+        completed_date: "completedDate",
+        created: "created",
+        created_at_client: "createdAtClient",
+        created_by: "createdBy",
+        created_by_user_info: "createdByUserInfo",
+        deleted: "deleted",
+        display_name: "displayName",
+        enrollment_date: "enrollmentDate",
+        events: "events",
+        favorite: "favorite",
+        favorites: "favorites",
+        followup: "followup",
+        geometry: "geometry",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_at_client: "lastUpdatedAtClient",
+        last_updated_by: "lastUpdatedBy",
+        last_updated_by_user_info: "lastUpdatedByUserInfo",
+        message_conversations: "messageConversations",
+        name: "name",
+        occurred_date: "occurredDate",
+        organisation_unit: "organisationUnit",
+        program: "program",
+        relationship_items: "relationshipItems",
+        sharing: "sharing",
+        status: "status",
+        stored_by: "storedBy",
+        tracked_entity_comments: "trackedEntityComments",
+        tracked_entity_instance: "trackedEntityInstance",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl Enrollment {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Event`]: DHIS2 `org.hisp.dhis.program.Event`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     CategoryOptionCombo, Enrollment, EventStatus, MessageConversation, OrganisationUnit,
     ProgramStage, RelationshipItem, User,
@@ -17,306 +15,210 @@ use crate::models::{
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Event {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "assignedUser",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `assignedUser`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub assigned_user: Field<Ref<User>>,
     /// A UID reference to a CategoryOptionCombo   (Java name `org.hisp.dhis.category.CategoryOptionCombo`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryOptionCombo`).
-    #[serde(
-        rename = "attributeOptionCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `attributeOptionCombo`; DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryOptionCombo`).
     pub attribute_option_combo: Field<Ref<CategoryOptionCombo>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `completed`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "completed",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub completed: Field<bool>,
     /// `completedBy`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "completedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub completed_by: Field<String>,
     /// `completedDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "completedDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub completed_date: Field<DhisDate>,
     /// `creatableInSearchScope`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "creatableInSearchScope",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub creatable_in_search_scope: Field<bool>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// `createdAtClient`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "createdAtClient",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_at_client: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `createdByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    #[serde(
-        rename = "createdByUserInfo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_by_user_info: Field<::serde_json::Value>,
     /// `deleted`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "deleted", default, skip_serializing_if = "Field::is_absent")]
     pub deleted: Field<bool>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// A UID reference to a Enrollment   (Java name `org.hisp.dhis.program.Enrollment`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Enrollment`), required.
-    #[serde(
-        rename = "enrollment",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `enrollment`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Enrollment`), required.
     pub enrollment: Field<Ref<Enrollment>>,
     /// `eventDataValues`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "eventDataValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_data_values: Field<Vec<::serde_json::Value>>,
     /// `eventDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "eventDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_date: Field<DhisDate>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `geometry`.
     ///
     /// DHIS2: `COMPLEX`.
-    #[serde(rename = "geometry", default, skip_serializing_if = "Field::is_absent")]
     pub geometry: Field<::serde_json::Value>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// `lastUpdatedAtClient`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdatedAtClient",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated_at_client: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `lastUpdatedByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    #[serde(
-        rename = "lastUpdatedByUserInfo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated_by_user_info: Field<::serde_json::Value>,
     /// `messageConversations`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "messageConversations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub message_conversations: Field<Vec<Ref<MessageConversation>>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `notes`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "notes", default, skip_serializing_if = "Field::is_absent")]
     pub notes: Field<Vec<IdRef>>,
     /// A UID reference to a OrganisationUnit   (Java name `org.hisp.dhis.organisationunit.OrganisationUnit`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
-    #[serde(
-        rename = "organisationUnit",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `organisationUnit`; DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
     pub organisation_unit: Field<Ref<OrganisationUnit>>,
     /// A UID reference to a ProgramStage   (Java name `org.hisp.dhis.program.ProgramStage`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`), required.
-    #[serde(
-        rename = "programStage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programStage`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`), required.
     pub program_stage: Field<Ref<ProgramStage>>,
     /// `relationshipItems`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "relationshipItems",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relationship_items: Field<Vec<RelationshipItem>>,
     /// `scheduledDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "scheduledDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub scheduled_date: Field<DhisDate>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `status`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.event.EventStatus`), required.
-    #[serde(rename = "status", default, skip_serializing_if = "Field::is_absent")]
     pub status: Field<EventStatus>,
     /// `storedBy`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "storedBy", default, skip_serializing_if = "Field::is_absent")]
     pub stored_by: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Event {
+        access: "access",
+        assigned_user: "assignedUser",
+        attribute_option_combo: "attributeOptionCombo",
+        attribute_values: "attributeValues",
+        code: "code",
+        completed: "completed",
+        completed_by: "completedBy",
+        completed_date: "completedDate",
+        creatable_in_search_scope: "creatableInSearchScope",
+        created: "created",
+        created_at_client: "createdAtClient",
+        created_by: "createdBy",
+        created_by_user_info: "createdByUserInfo",
+        deleted: "deleted",
+        display_name: "displayName",
+        enrollment: "enrollment",
+        event_data_values: "eventDataValues",
+        event_date: "eventDate",
+        favorite: "favorite",
+        favorites: "favorites",
+        geometry: "geometry",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_at_client: "lastUpdatedAtClient",
+        last_updated_by: "lastUpdatedBy",
+        last_updated_by_user_info: "lastUpdatedByUserInfo",
+        message_conversations: "messageConversations",
+        name: "name",
+        notes: "notes",
+        organisation_unit: "organisationUnit",
+        program_stage: "programStage",
+        relationship_items: "relationshipItems",
+        scheduled_date: "scheduledDate",
+        sharing: "sharing",
+        status: "status",
+        stored_by: "storedBy",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl Event {

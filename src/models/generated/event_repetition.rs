@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`EventRepetition`]: DHIS2 `org.hisp.dhis.eventvisualization.EventRepetition`.
 
-use serde::{Deserialize, Serialize};
-
 use super::EventvisualizationAttribute;
 use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
 
@@ -11,44 +9,40 @@ use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventRepetition {
     /// `dimension`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "dimension",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension: Field<String>,
     /// `indexes`.
     ///
     /// DHIS2: `COLLECTION of INTEGER`.
-    #[serde(rename = "indexes", default, skip_serializing_if = "Field::is_absent")]
     pub indexes: Field<Vec<i64>>,
     /// `parent`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.eventvisualization.Attribute`).
-    #[serde(rename = "parent", default, skip_serializing_if = "Field::is_absent")]
     pub parent: Field<EventvisualizationAttribute>,
     /// `program`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "program", default, skip_serializing_if = "Field::is_absent")]
     pub program: Field<String>,
     /// `programStage`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "programStage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_stage: Field<String>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    EventRepetition {
+        dimension: "dimension",
+        indexes: "indexes",
+        parent: "parent",
+        program: "program",
+        program_stage: "programStage",
+    }
 }
 
 impl EventRepetition {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`EventVisualization`]: DHIS2 `org.hisp.dhis.eventvisualization.EventVisualization`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AggregationType, CategoryDimension, CategoryOptionGroupSetDimension, DataElement,
     DataElementGroupSetDimension, DigitGroupSeparator, DisplayDensity, EventDataType,
@@ -22,970 +20,610 @@ use crate::models::{
 ///
 /// Served at `/api/eventVisualizations` (collection key `eventVisualizations`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EventVisualization {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`).
-    #[serde(
-        rename = "aggregationType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregation_type: Field<AggregationType>,
     /// `attributeDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "attributeDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_dimensions: Field<Vec<::serde_json::Value>>,
     /// A UID reference to a TrackedEntityAttribute   (Java name `org.hisp.dhis.trackedentity.TrackedEntityAttribute`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`).
-    #[serde(
-        rename = "attributeValueDimension",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `attributeValueDimension`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`).
     pub attribute_value_dimension: Field<Ref<TrackedEntityAttribute>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `baseLineLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "baseLineLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub base_line_label: Field<String>,
     /// `baseLineValue`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(
-        rename = "baseLineValue",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub base_line_value: Field<::serde_json::Number>,
     /// `categoryDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "categoryDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_dimensions: Field<Vec<CategoryDimension>>,
     /// `categoryOptionGroupSetDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "categoryOptionGroupSetDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_option_group_set_dimensions: Field<Vec<CategoryOptionGroupSetDimension>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `colSubTotals`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "colSubTotals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub col_sub_totals: Field<bool>,
     /// `colTotals`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "colTotals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub col_totals: Field<bool>,
     /// `collapseDataDimensions`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "collapseDataDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub collapse_data_dimensions: Field<bool>,
     /// `columnDimensions`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "columnDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub column_dimensions: Field<Vec<String>>,
     /// `columns`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "columns", default, skip_serializing_if = "Field::is_absent")]
     pub columns: Field<Vec<IdRef>>,
     /// `completedOnly`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "completedOnly",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub completed_only: Field<bool>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `cumulativeValues`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "cumulativeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub cumulative_values: Field<bool>,
     /// `dataDimensionItems`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "dataDimensionItems",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_dimension_items: Field<Vec<::serde_json::Value>>,
     /// `dataElementDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "dataElementDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_dimensions: Field<Vec<TrackedEntityDataElementDimension>>,
     /// `dataElementGroupSetDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "dataElementGroupSetDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_group_set_dimensions: Field<Vec<DataElementGroupSetDimension>>,
     /// A UID reference to a DataElement   (Java name `org.hisp.dhis.dataelement.DataElement`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
-    #[serde(
-        rename = "dataElementValueDimension",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `dataElementValueDimension`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
     pub data_element_value_dimension: Field<Ref<DataElement>>,
     /// `dataType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.EventDataType`).
-    #[serde(rename = "dataType", default, skip_serializing_if = "Field::is_absent")]
     pub data_type: Field<EventDataType>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `digitGroupSeparator`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DigitGroupSeparator`).
-    #[serde(
-        rename = "digitGroupSeparator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub digit_group_separator: Field<DigitGroupSeparator>,
     /// `displayBaseLineLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayBaseLineLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_base_line_label: Field<String>,
     /// `displayDensity`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DisplayDensity`).
-    #[serde(
-        rename = "displayDensity",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_density: Field<DisplayDensity>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayDomainAxisLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDomainAxisLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_domain_axis_label: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayRangeAxisLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayRangeAxisLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_range_axis_label: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `displaySubtitle`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displaySubtitle",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_subtitle: Field<String>,
     /// `displayTargetLineLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayTargetLineLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_target_line_label: Field<String>,
     /// `displayTitle`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayTitle",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_title: Field<String>,
     /// `domainAxisLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "domainAxisLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub domain_axis_label: Field<String>,
     /// `endDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "endDate", default, skip_serializing_if = "Field::is_absent")]
     pub end_date: Field<DhisDate>,
     /// `eventStatus`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.event.EventStatus`).
-    #[serde(
-        rename = "eventStatus",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_status: Field<EventStatus>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `filterDimensions`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "filterDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub filter_dimensions: Field<Vec<String>>,
     /// `filters`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "filters", default, skip_serializing_if = "Field::is_absent")]
     pub filters: Field<Vec<IdRef>>,
     /// `fixColumnHeaders`.
     ///
     /// DHIS2: `BOOLEAN`. Only in v43, v44.
-    #[serde(
-        rename = "fixColumnHeaders",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub fix_column_headers: Field<bool>,
     /// `fixRowHeaders`.
     ///
     /// DHIS2: `BOOLEAN`. Only in v43, v44.
-    #[serde(
-        rename = "fixRowHeaders",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub fix_row_headers: Field<bool>,
     /// `fontSize`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.FontSize`).
-    #[serde(rename = "fontSize", default, skip_serializing_if = "Field::is_absent")]
     pub font_size: Field<FontSize>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `hideEmptyColumns`.
     ///
     /// DHIS2: `BOOLEAN`. Only in v43, v44.
-    #[serde(
-        rename = "hideEmptyColumns",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_empty_columns: Field<bool>,
     /// `hideEmptyRowItems`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.HideEmptyItemStrategy`).
-    #[serde(
-        rename = "hideEmptyRowItems",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_empty_row_items: Field<HideEmptyItemStrategy>,
     /// `hideEmptyRows`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hideEmptyRows",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_empty_rows: Field<bool>,
     /// `hideLegend`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hideLegend",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_legend: Field<bool>,
     /// `hideNaData`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hideNaData",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_na_data: Field<bool>,
     /// `hideSubtitle`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hideSubtitle",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_subtitle: Field<bool>,
     /// `hideTitle`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hideTitle",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_title: Field<bool>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `interpretations`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "interpretations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub interpretations: Field<Vec<Ref<Interpretation>>>,
     /// `itemOrganisationUnitGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "itemOrganisationUnitGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub item_organisation_unit_groups: Field<Vec<Ref<OrganisationUnitGroup>>>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `legacy`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "legacy", default, skip_serializing_if = "Field::is_absent")]
     pub legacy: Field<bool>,
     /// `legend`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.visualization.LegendDefinitions`).
-    #[serde(rename = "legend", default, skip_serializing_if = "Field::is_absent")]
     pub legend: Field<Box<LegendDefinitions>>,
     /// `metaData`.
     ///
     /// DHIS2: `COMPLEX`, read-only. Only in v42, v43, v44.
-    #[serde(rename = "metaData", default, skip_serializing_if = "Field::is_absent")]
     pub meta_data: Field<::serde_json::Value>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `noSpaceBetweenColumns`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "noSpaceBetweenColumns",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub no_space_between_columns: Field<bool>,
     /// `orgUnitField`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "orgUnitField",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub org_unit_field: Field<String>,
     /// `organisationUnitGroupSetDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "organisationUnitGroupSetDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_group_set_dimensions: Field<Vec<OrganisationUnitGroupSetDimension>>,
     /// `organisationUnitLevels`.
     ///
     /// DHIS2: `COLLECTION of INTEGER`.
-    #[serde(
-        rename = "organisationUnitLevels",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_levels: Field<Vec<i64>>,
     /// `organisationUnits`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "organisationUnits",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_units: Field<Vec<Ref<OrganisationUnit>>>,
     /// `outputType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.EventOutputType`).
-    #[serde(
-        rename = "outputType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub output_type: Field<EventOutputType>,
     /// `parentGraphMap`.
     ///
     /// DHIS2: `COMPLEX`.
-    #[serde(
-        rename = "parentGraphMap",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub parent_graph_map: Field<::serde_json::Value>,
     /// `percentStackedValues`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "percentStackedValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub percent_stacked_values: Field<bool>,
     /// `periods`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`. The descriptor differs between versions (v41: list of reference; v42: list of reference; v43: list of JSON; v44: list of JSON).
-    #[serde(rename = "periods", default, skip_serializing_if = "Field::is_absent")]
     pub periods: Field<Vec<::serde_json::Value>>,
     /// A UID reference to a Program   (Java name `org.hisp.dhis.program.Program`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
-    #[serde(rename = "program", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `program`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
     pub program: Field<Ref<Program>>,
     /// `programDimensions`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "programDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_dimensions: Field<Vec<Ref<Program>>>,
     /// `programIndicatorDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "programIndicatorDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_indicator_dimensions: Field<Vec<TrackedEntityProgramIndicatorDimension>>,
     /// A UID reference to a ProgramStage   (Java name `org.hisp.dhis.program.ProgramStage`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
-    #[serde(
-        rename = "programStage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programStage`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
     pub program_stage: Field<Ref<ProgramStage>>,
     /// `programStatus`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.EnrollmentStatus`). The descriptor differs between versions (v41: `ProgramStatus`; v42: `EnrollmentStatus`; v43: `EnrollmentStatus`; v44: `EnrollmentStatus`).
-    #[serde(
-        rename = "programStatus",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_status: Field<String>,
     /// `rangeAxisDecimals`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "rangeAxisDecimals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub range_axis_decimals: Field<i64>,
     /// `rangeAxisLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "rangeAxisLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub range_axis_label: Field<String>,
     /// `rangeAxisMaxValue`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(
-        rename = "rangeAxisMaxValue",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub range_axis_max_value: Field<::serde_json::Number>,
     /// `rangeAxisMinValue`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(
-        rename = "rangeAxisMinValue",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub range_axis_min_value: Field<::serde_json::Number>,
     /// `rangeAxisSteps`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "rangeAxisSteps",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub range_axis_steps: Field<i64>,
     /// `rawPeriods`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "rawPeriods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub raw_periods: Field<Vec<String>>,
     /// `regressionType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.RegressionType`).
-    #[serde(
-        rename = "regressionType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub regression_type: Field<RegressionType>,
     /// `relativePeriods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.RelativePeriods`).
-    #[serde(
-        rename = "relativePeriods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relative_periods: Field<::serde_json::Value>,
     /// `repetitions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "repetitions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub repetitions: Field<Vec<EventRepetition>>,
     /// `rowDimensions`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "rowDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub row_dimensions: Field<Vec<String>>,
     /// `rowSubTotals`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "rowSubTotals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub row_sub_totals: Field<bool>,
     /// `rowTotals`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "rowTotals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub row_totals: Field<bool>,
     /// `rows`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "rows", default, skip_serializing_if = "Field::is_absent")]
     pub rows: Field<Vec<IdRef>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `showData`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "showData", default, skip_serializing_if = "Field::is_absent")]
     pub show_data: Field<bool>,
     /// `showDimensionLabels`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "showDimensionLabels",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub show_dimension_labels: Field<bool>,
     /// `showHierarchy`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "showHierarchy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub show_hierarchy: Field<bool>,
     /// `simpleDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "simpleDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub simple_dimensions: Field<Vec<::serde_json::Value>>,
     /// `skipRounding`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "skipRounding",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub skip_rounding: Field<bool>,
     /// `sortOrder`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sort_order: Field<i64>,
     /// `sorting`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(rename = "sorting", default, skip_serializing_if = "Field::is_absent")]
     pub sorting: Field<Vec<::serde_json::Value>>,
     /// `startDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "startDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub start_date: Field<DhisDate>,
     /// `subscribed`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "subscribed",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub subscribed: Field<bool>,
     /// `subscribers`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "subscribers",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub subscribers: Field<Vec<String>>,
     /// `subtitle`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "subtitle", default, skip_serializing_if = "Field::is_absent")]
     pub subtitle: Field<String>,
     /// `targetLineLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "targetLineLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub target_line_label: Field<String>,
     /// `targetLineValue`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(
-        rename = "targetLineValue",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub target_line_value: Field<::serde_json::Number>,
     /// `timeField`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "timeField",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub time_field: Field<String>,
     /// `title`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "title", default, skip_serializing_if = "Field::is_absent")]
     pub title: Field<String>,
     /// `topLimit`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "topLimit", default, skip_serializing_if = "Field::is_absent")]
     pub top_limit: Field<i64>,
     /// A UID reference to a TrackedEntityType   (Java name `org.hisp.dhis.trackedentity.TrackedEntityType`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
-    #[serde(
-        rename = "trackedEntityType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityType`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
     pub tracked_entity_type: Field<Ref<TrackedEntityType>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `type`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.eventvisualization.EventVisualizationType`), required.
-    #[serde(rename = "type", default, skip_serializing_if = "Field::is_absent")]
     pub r#type: Field<EventVisualizationType>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `userOrgUnitType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.UserOrgUnitType`).
-    #[serde(
-        rename = "userOrgUnitType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_org_unit_type: Field<UserOrgUnitType>,
     /// `userOrganisationUnit`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "userOrganisationUnit",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_organisation_unit: Field<bool>,
     /// `userOrganisationUnitChildren`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "userOrganisationUnitChildren",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_organisation_unit_children: Field<bool>,
     /// `userOrganisationUnitGrandChildren`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "userOrganisationUnitGrandChildren",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_organisation_unit_grand_children: Field<bool>,
     /// A UID reference to a DimensionalItemObject   (Java name `org.hisp.dhis.common.DimensionalItemObject`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.common.DimensionalItemObject`).
-    #[serde(rename = "value", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `value`; DHIS2: `REFERENCE` (`org.hisp.dhis.common.DimensionalItemObject`).
     pub value: Field<IdRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    EventVisualization {
+        access: "access",
+        aggregation_type: "aggregationType",
+        attribute_dimensions: "attributeDimensions",
+        attribute_value_dimension: "attributeValueDimension",
+        attribute_values: "attributeValues",
+        base_line_label: "baseLineLabel",
+        base_line_value: "baseLineValue",
+        category_dimensions: "categoryDimensions",
+        category_option_group_set_dimensions: "categoryOptionGroupSetDimensions",
+        code: "code",
+        col_sub_totals: "colSubTotals",
+        col_totals: "colTotals",
+        collapse_data_dimensions: "collapseDataDimensions",
+        column_dimensions: "columnDimensions",
+        columns: "columns",
+        completed_only: "completedOnly",
+        created: "created",
+        created_by: "createdBy",
+        cumulative_values: "cumulativeValues",
+        data_dimension_items: "dataDimensionItems",
+        data_element_dimensions: "dataElementDimensions",
+        data_element_group_set_dimensions: "dataElementGroupSetDimensions",
+        data_element_value_dimension: "dataElementValueDimension",
+        data_type: "dataType",
+        description: "description",
+        digit_group_separator: "digitGroupSeparator",
+        display_base_line_label: "displayBaseLineLabel",
+        display_density: "displayDensity",
+        display_description: "displayDescription",
+        display_domain_axis_label: "displayDomainAxisLabel",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_range_axis_label: "displayRangeAxisLabel",
+        display_short_name: "displayShortName",
+        display_subtitle: "displaySubtitle",
+        display_target_line_label: "displayTargetLineLabel",
+        display_title: "displayTitle",
+        domain_axis_label: "domainAxisLabel",
+        end_date: "endDate",
+        event_status: "eventStatus",
+        favorite: "favorite",
+        favorites: "favorites",
+        filter_dimensions: "filterDimensions",
+        filters: "filters",
+        fix_column_headers: "fixColumnHeaders",
+        fix_row_headers: "fixRowHeaders",
+        font_size: "fontSize",
+        form_name: "formName",
+        hide_empty_columns: "hideEmptyColumns",
+        hide_empty_row_items: "hideEmptyRowItems",
+        hide_empty_rows: "hideEmptyRows",
+        hide_legend: "hideLegend",
+        hide_na_data: "hideNaData",
+        hide_subtitle: "hideSubtitle",
+        hide_title: "hideTitle",
+        href: "href",
+        id: "id",
+        interpretations: "interpretations",
+        item_organisation_unit_groups: "itemOrganisationUnitGroups",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        legacy: "legacy",
+        legend: "legend",
+        meta_data: "metaData",
+        name: "name",
+        no_space_between_columns: "noSpaceBetweenColumns",
+        org_unit_field: "orgUnitField",
+        organisation_unit_group_set_dimensions: "organisationUnitGroupSetDimensions",
+        organisation_unit_levels: "organisationUnitLevels",
+        organisation_units: "organisationUnits",
+        output_type: "outputType",
+        parent_graph_map: "parentGraphMap",
+        percent_stacked_values: "percentStackedValues",
+        periods: "periods",
+        program: "program",
+        program_dimensions: "programDimensions",
+        program_indicator_dimensions: "programIndicatorDimensions",
+        program_stage: "programStage",
+        program_status: "programStatus",
+        range_axis_decimals: "rangeAxisDecimals",
+        range_axis_label: "rangeAxisLabel",
+        range_axis_max_value: "rangeAxisMaxValue",
+        range_axis_min_value: "rangeAxisMinValue",
+        range_axis_steps: "rangeAxisSteps",
+        raw_periods: "rawPeriods",
+        regression_type: "regressionType",
+        relative_periods: "relativePeriods",
+        repetitions: "repetitions",
+        row_dimensions: "rowDimensions",
+        row_sub_totals: "rowSubTotals",
+        row_totals: "rowTotals",
+        rows: "rows",
+        sharing: "sharing",
+        short_name: "shortName",
+        show_data: "showData",
+        show_dimension_labels: "showDimensionLabels",
+        show_hierarchy: "showHierarchy",
+        simple_dimensions: "simpleDimensions",
+        skip_rounding: "skipRounding",
+        sort_order: "sortOrder",
+        sorting: "sorting",
+        start_date: "startDate",
+        subscribed: "subscribed",
+        subscribers: "subscribers",
+        subtitle: "subtitle",
+        target_line_label: "targetLineLabel",
+        target_line_value: "targetLineValue",
+        time_field: "timeField",
+        title: "title",
+        top_limit: "topLimit",
+        tracked_entity_type: "trackedEntityType",
+        translations: "translations",
+        r#type: "type",
+        user: "user",
+        user_org_unit_type: "userOrgUnitType",
+        user_organisation_unit: "userOrganisationUnit",
+        user_organisation_unit_children: "userOrganisationUnitChildren",
+        user_organisation_unit_grand_children: "userOrganisationUnitGrandChildren",
+        value: "value",
+    }
 }
 
 impl EventVisualization {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Expression`]: DHIS2 `org.hisp.dhis.expression.Expression`.
 
-use serde::{Deserialize, Serialize};
-
 use super::MissingValueStrategy;
 use crate::models::{Field, FieldInfo, FieldKind, Translation, TypeInfo};
 
@@ -11,65 +9,45 @@ use crate::models::{Field, FieldInfo, FieldKind, Translation, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Expression {
     /// `description`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `expression`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "expression",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub expression: Field<String>,
     /// `missingValueStrategy`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.expression.MissingValueStrategy`).
-    #[serde(
-        rename = "missingValueStrategy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub missing_value_strategy: Field<MissingValueStrategy>,
     /// `slidingWindow`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "slidingWindow",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sliding_window: Field<bool>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Expression {
+        description: "description",
+        display_description: "displayDescription",
+        expression: "expression",
+        missing_value_strategy: "missingValueStrategy",
+        sliding_window: "slidingWindow",
+        translations: "translations",
+    }
 }
 
 impl Expression {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ExternalMapLayer`]: DHIS2 `org.hisp.dhis.mapping.ExternalMapLayer`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{ImageFormat, LegendSet, MapLayerPosition, MapService};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
@@ -14,206 +12,150 @@ use crate::models::{
 ///
 /// Served at `/api/externalMapLayers` (collection key `externalMapLayers`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ExternalMapLayer {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `attribution`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "attribution",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribution: Field<String>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`, max length 1024. Only in v44.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `descriptionUrl`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v44.
-    #[serde(
-        rename = "descriptionUrl",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description_url: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `image`.
     ///
     /// DHIS2: `TEXT`, max length 2097152. Only in v44.
-    #[serde(rename = "image", default, skip_serializing_if = "Field::is_absent")]
     pub image: Field<String>,
     /// `imageFormat`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.mapping.ImageFormat`), required.
-    #[serde(
-        rename = "imageFormat",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub image_format: Field<ImageFormat>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `layers`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "layers", default, skip_serializing_if = "Field::is_absent")]
     pub layers: Field<String>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`).
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`).
     pub legend_set: Field<Ref<LegendSet>>,
     /// `legendSetUrl`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "legendSetUrl",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub legend_set_url: Field<String>,
     /// `mapLayerPosition`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.mapping.MapLayerPosition`), required.
-    #[serde(
-        rename = "mapLayerPosition",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub map_layer_position: Field<MapLayerPosition>,
     /// `mapService`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.mapping.MapService`), required.
-    #[serde(
-        rename = "mapService",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub map_service: Field<MapService>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `url`.
     ///
     /// DHIS2: `TEXT`, required.
-    #[serde(rename = "url", default, skip_serializing_if = "Field::is_absent")]
     pub url: Field<String>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    ExternalMapLayer {
+        access: "access",
+        attribute_values: "attributeValues",
+        attribution: "attribution",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        description: "description",
+        description_url: "descriptionUrl",
+        display_name: "displayName",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        image: "image",
+        image_format: "imageFormat",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        layers: "layers",
+        legend_set: "legendSet",
+        legend_set_url: "legendSetUrl",
+        map_layer_position: "mapLayerPosition",
+        map_service: "mapService",
+        name: "name",
+        sharing: "sharing",
+        translations: "translations",
+        url: "url",
+        user: "user",
+    }
 }
 
 impl ExternalMapLayer {

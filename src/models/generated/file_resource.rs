@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`FileResource`]: DHIS2 `org.hisp.dhis.fileresource.FileResource`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{FileResourceDomain, FileResourceStorageStatus};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Sharing, Translation, TypeInfo,
@@ -14,174 +12,130 @@ use crate::models::{
 ///
 /// Served at `/api/fileResources` (collection key `fileResources`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FileResource {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `assigned`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(rename = "assigned", default, skip_serializing_if = "Field::is_absent")]
     pub assigned: Field<bool>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `contentLength`.
     ///
     /// DHIS2: `TEXT`, required.
-    #[serde(
-        rename = "contentLength",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub content_length: Field<::serde_json::Number>,
     /// `contentMd5`.
     ///
     /// DHIS2: `TEXT`, required, max length 32.
-    #[serde(
-        rename = "contentMd5",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub content_md5: Field<String>,
     /// `contentType`.
     ///
     /// DHIS2: `TEXT`, required, max length 255.
-    #[serde(
-        rename = "contentType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub content_type: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `domain`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.fileresource.FileResourceDomain`).
-    #[serde(rename = "domain", default, skip_serializing_if = "Field::is_absent")]
     pub domain: Field<FileResourceDomain>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `hasMultipleStorageFiles`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hasMultipleStorageFiles",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub has_multiple_storage_files: Field<bool>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `storageStatus`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.fileresource.FileResourceStorageStatus`).
-    #[serde(
-        rename = "storageStatus",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub storage_status: Field<FileResourceStorageStatus>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    FileResource {
+        access: "access",
+        assigned: "assigned",
+        attribute_values: "attributeValues",
+        code: "code",
+        content_length: "contentLength",
+        content_md5: "contentMd5",
+        content_type: "contentType",
+        created: "created",
+        created_by: "createdBy",
+        display_name: "displayName",
+        domain: "domain",
+        favorite: "favorite",
+        favorites: "favorites",
+        has_multiple_storage_files: "hasMultipleStorageFiles",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        name: "name",
+        sharing: "sharing",
+        storage_status: "storageStatus",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl FileResource {

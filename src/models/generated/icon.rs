@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Icon`]: DHIS2 `org.hisp.dhis.icon.Icon`.
 
-use serde::{Deserialize, Serialize};
-
 use super::FileResource;
 use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo, UserRef};
 
@@ -11,72 +9,60 @@ use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo, UserRe
 ///
 /// Served at `/api/icons` (collection key `icons`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Icon {
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `custom`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "custom", default, skip_serializing_if = "Field::is_absent")]
     pub custom: Field<bool>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// A UID reference to a FileResource   (Java name `org.hisp.dhis.fileresource.FileResource`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.fileresource.FileResource`).
-    #[serde(
-        rename = "fileResource",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `fileResource`; DHIS2: `REFERENCE` (`org.hisp.dhis.fileresource.FileResource`).
     pub file_resource: Field<Ref<FileResource>>,
     /// `href`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `key`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "key", default, skip_serializing_if = "Field::is_absent")]
     pub key: Field<String>,
     /// `keywords`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(rename = "keywords", default, skip_serializing_if = "Field::is_absent")]
     pub keywords: Field<Vec<String>>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Icon {
+        created: "created",
+        created_by: "createdBy",
+        custom: "custom",
+        description: "description",
+        file_resource: "fileResource",
+        href: "href",
+        key: "key",
+        keywords: "keywords",
+        last_updated: "lastUpdated",
+    }
 }
 
 impl Icon {

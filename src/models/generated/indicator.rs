@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Indicator`]: DHIS2 `org.hisp.dhis.indicator.Indicator`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AggregationType, DataSet, DimensionItemType, IndicatorGroup, IndicatorType, LegendSet,
     ObjectStyle,
@@ -17,360 +15,240 @@ use crate::models::{
 ///
 /// Served at `/api/indicators` (collection key `indicators`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Indicator {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `aggregateExportAttributeOptionCombo`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "aggregateExportAttributeOptionCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregate_export_attribute_option_combo: Field<String>,
     /// `aggregateExportCategoryOptionCombo`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "aggregateExportCategoryOptionCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregate_export_category_option_combo: Field<String>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`).
-    #[serde(
-        rename = "aggregationType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregation_type: Field<AggregationType>,
     /// `annualized`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "annualized",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub annualized: Field<bool>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `dataSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "dataSets", default, skip_serializing_if = "Field::is_absent")]
     pub data_sets: Field<Vec<Ref<DataSet>>>,
     /// `decimals`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "decimals", default, skip_serializing_if = "Field::is_absent")]
     pub decimals: Field<i64>,
     /// `denominator`.
     ///
     /// DHIS2: `TEXT`, required.
-    #[serde(
-        rename = "denominator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub denominator: Field<String>,
     /// `denominatorDescription`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "denominatorDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub denominator_description: Field<String>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `dimensionItem`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "dimensionItem",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item: Field<String>,
     /// `dimensionItemType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DimensionItemType`).
-    #[serde(
-        rename = "dimensionItemType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item_type: Field<DimensionItemType>,
     /// `displayDenominatorDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDenominatorDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_denominator_description: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayNumeratorDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayNumeratorDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_numerator_description: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `explodedDenominator`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "explodedDenominator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub exploded_denominator: Field<String>,
     /// `explodedNumerator`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "explodedNumerator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub exploded_numerator: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `indicatorGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "indicatorGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub indicator_groups: Field<Vec<Ref<IndicatorGroup>>>,
     /// A UID reference to a IndicatorType   (Java name `org.hisp.dhis.indicator.IndicatorType`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.indicator.IndicatorType`), required.
-    #[serde(
-        rename = "indicatorType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `indicatorType`; DHIS2: `REFERENCE` (`org.hisp.dhis.indicator.IndicatorType`), required.
     pub indicator_type: Field<Ref<IndicatorType>>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
     pub legend_set: Field<Ref<LegendSet>>,
     /// `legendSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "legendSets",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub legend_sets: Field<Vec<Ref<LegendSet>>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `numerator`.
     ///
     /// DHIS2: `TEXT`, required.
-    #[serde(
-        rename = "numerator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub numerator: Field<String>,
     /// `numeratorDescription`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "numeratorDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub numerator_description: Field<String>,
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    #[serde(
-        rename = "queryMods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub query_mods: Field<::serde_json::Value>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `style`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ObjectStyle`).
-    #[serde(rename = "style", default, skip_serializing_if = "Field::is_absent")]
     pub style: Field<Box<ObjectStyle>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `url`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "url", default, skip_serializing_if = "Field::is_absent")]
     pub url: Field<String>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Indicator {
+        access: "access",
+        aggregate_export_attribute_option_combo: "aggregateExportAttributeOptionCombo",
+        aggregate_export_category_option_combo: "aggregateExportCategoryOptionCombo",
+        aggregation_type: "aggregationType",
+        annualized: "annualized",
+        attribute_values: "attributeValues",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        data_sets: "dataSets",
+        decimals: "decimals",
+        denominator: "denominator",
+        denominator_description: "denominatorDescription",
+        description: "description",
+        dimension_item: "dimensionItem",
+        dimension_item_type: "dimensionItemType",
+        display_denominator_description: "displayDenominatorDescription",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_numerator_description: "displayNumeratorDescription",
+        display_short_name: "displayShortName",
+        exploded_denominator: "explodedDenominator",
+        exploded_numerator: "explodedNumerator",
+        favorite: "favorite",
+        favorites: "favorites",
+        form_name: "formName",
+        href: "href",
+        id: "id",
+        indicator_groups: "indicatorGroups",
+        indicator_type: "indicatorType",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        legend_set: "legendSet",
+        legend_sets: "legendSets",
+        name: "name",
+        numerator: "numerator",
+        numerator_description: "numeratorDescription",
+        query_mods: "queryMods",
+        sharing: "sharing",
+        short_name: "shortName",
+        style: "style",
+        translations: "translations",
+        url: "url",
+        user: "user",
+    }
 }
 
 impl Indicator {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Interpretation`]: DHIS2 `org.hisp.dhis.interpretation.Interpretation`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AnalyticsFavoriteType, DataSet, EventChart, EventReport, EventVisualization,
     InterpretationComment, Map, OrganisationUnit, User, Visualization,
@@ -17,209 +15,165 @@ use crate::models::{
 ///
 /// Served at `/api/interpretations` (collection key `interpretations`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Interpretation {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `comments`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "comments", default, skip_serializing_if = "Field::is_absent")]
     pub comments: Field<Vec<Ref<InterpretationComment>>>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// A UID reference to a DataSet   (Java name `org.hisp.dhis.dataset.DataSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataset.DataSet`).
-    #[serde(rename = "dataSet", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `dataSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataset.DataSet`).
     pub data_set: Field<Ref<DataSet>>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// A UID reference to a EventChart   (Java name `org.hisp.dhis.eventchart.EventChart`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.eventchart.EventChart`).
-    #[serde(
-        rename = "eventChart",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `eventChart`; DHIS2: `REFERENCE` (`org.hisp.dhis.eventchart.EventChart`).
     pub event_chart: Field<Ref<EventChart>>,
     /// A UID reference to a EventReport   (Java name `org.hisp.dhis.eventreport.EventReport`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.eventreport.EventReport`).
-    #[serde(
-        rename = "eventReport",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `eventReport`; DHIS2: `REFERENCE` (`org.hisp.dhis.eventreport.EventReport`).
     pub event_report: Field<Ref<EventReport>>,
     /// A UID reference to a EventVisualization   (Java name `org.hisp.dhis.eventvisualization.EventVisualization`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.eventvisualization.EventVisualization`).
-    #[serde(
-        rename = "eventVisualization",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `eventVisualization`; DHIS2: `REFERENCE` (`org.hisp.dhis.eventvisualization.EventVisualization`).
     pub event_visualization: Field<Ref<EventVisualization>>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `likedBy`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "likedBy", default, skip_serializing_if = "Field::is_absent")]
     pub liked_by: Field<Vec<Ref<User>>>,
     /// `likes`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "likes", default, skip_serializing_if = "Field::is_absent")]
     pub likes: Field<i64>,
     /// A UID reference to a Map   (Java name `org.hisp.dhis.mapping.Map`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.mapping.Map`).
-    #[serde(rename = "map", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `map`; DHIS2: `REFERENCE` (`org.hisp.dhis.mapping.Map`).
     pub map: Field<Ref<Map>>,
     /// `mentions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(rename = "mentions", default, skip_serializing_if = "Field::is_absent")]
     pub mentions: Field<Vec<::serde_json::Value>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// A UID reference to a OrganisationUnit   (Java name `org.hisp.dhis.organisationunit.OrganisationUnit`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
-    #[serde(
-        rename = "organisationUnit",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `organisationUnit`; DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
     pub organisation_unit: Field<Ref<OrganisationUnit>>,
     /// `period`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.Period`). The descriptor differs between versions (v41: reference; v42: reference; v43: JSON; v44: JSON).
-    #[serde(rename = "period", default, skip_serializing_if = "Field::is_absent")]
     pub period: Field<::serde_json::Value>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `text`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "text", default, skip_serializing_if = "Field::is_absent")]
     pub text: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `type`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AnalyticsFavoriteType`), read-only.
-    #[serde(rename = "type", default, skip_serializing_if = "Field::is_absent")]
     pub r#type: Field<AnalyticsFavoriteType>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// A UID reference to a Visualization   (Java name `org.hisp.dhis.visualization.Visualization`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.visualization.Visualization`).
-    #[serde(
-        rename = "visualization",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `visualization`; DHIS2: `REFERENCE` (`org.hisp.dhis.visualization.Visualization`).
     pub visualization: Field<Ref<Visualization>>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Interpretation {
+        access: "access",
+        attribute_values: "attributeValues",
+        code: "code",
+        comments: "comments",
+        created: "created",
+        created_by: "createdBy",
+        data_set: "dataSet",
+        display_name: "displayName",
+        event_chart: "eventChart",
+        event_report: "eventReport",
+        event_visualization: "eventVisualization",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        liked_by: "likedBy",
+        likes: "likes",
+        map: "map",
+        mentions: "mentions",
+        name: "name",
+        organisation_unit: "organisationUnit",
+        period: "period",
+        sharing: "sharing",
+        text: "text",
+        translations: "translations",
+        r#type: "type",
+        user: "user",
+        visualization: "visualization",
+    }
 }
 
 impl Interpretation {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ItemConfig`]: DHIS2 `org.hisp.dhis.dashboard.design.ItemConfig`.
 
-use serde::{Deserialize, Serialize};
-
 use super::Position;
 use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
 
@@ -11,29 +9,25 @@ use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ItemConfig {
     /// `insertHeight`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "insertHeight",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub insert_height: Field<i64>,
     /// `insertPosition`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.dashboard.design.Position`).
-    #[serde(
-        rename = "insertPosition",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub insert_position: Field<Position>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    ItemConfig {
+        insert_height: "insertHeight",
+        insert_position: "insertPosition",
+    }
 }
 
 impl ItemConfig {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`JobConfiguration`]: DHIS2 `org.hisp.dhis.scheduling.JobConfiguration`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{JobType, SchedulingJobStatus, SchedulingType};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
@@ -14,292 +12,200 @@ use crate::models::{
 ///
 /// Served at `/api/jobConfigurations` (collection key `jobConfigurations`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct JobConfiguration {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `configurable`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "configurable",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub configurable: Field<bool>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `cronExpression`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "cronExpression",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub cron_expression: Field<String>,
     /// `delay`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "delay", default, skip_serializing_if = "Field::is_absent")]
     pub delay: Field<i64>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `enabled`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(rename = "enabled", default, skip_serializing_if = "Field::is_absent")]
     pub enabled: Field<bool>,
     /// `errorCodes`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "errorCodes",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub error_codes: Field<String>,
     /// `executedBy`.
     ///
     /// DHIS2: `TEXT`, max length 11.
-    #[serde(
-        rename = "executedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub executed_by: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `jobParameters`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.scheduling.JobParameters`).
-    #[serde(
-        rename = "jobParameters",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub job_parameters: Field<::serde_json::Value>,
     /// `jobStatus`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.scheduling.JobStatus`), required.
-    #[serde(
-        rename = "jobStatus",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub job_status: Field<SchedulingJobStatus>,
     /// `jobType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.scheduling.JobType`), required.
-    #[serde(rename = "jobType", default, skip_serializing_if = "Field::is_absent")]
     pub job_type: Field<JobType>,
     /// `lastAlive`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastAlive",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_alive: Field<DhisDate>,
     /// `lastExecuted`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastExecuted",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_executed: Field<DhisDate>,
     /// `lastExecutedStatus`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.scheduling.JobStatus`), required.
-    #[serde(
-        rename = "lastExecutedStatus",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_executed_status: Field<SchedulingJobStatus>,
     /// `lastFinished`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastFinished",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_finished: Field<DhisDate>,
     /// `lastRuntimeExecution`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "lastRuntimeExecution",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_runtime_execution: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `leaderOnlyJob`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "leaderOnlyJob",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub leader_only_job: Field<bool>,
     /// `maxDelayedExecutionTime`.
     ///
     /// DHIS2: `DATE`, read-only.
-    #[serde(
-        rename = "maxDelayedExecutionTime",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub max_delayed_execution_time: Field<DhisDate>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `nextExecutionTime`.
     ///
     /// DHIS2: `DATE`, read-only.
-    #[serde(
-        rename = "nextExecutionTime",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub next_execution_time: Field<DhisDate>,
     /// `queueName`.
     ///
     /// DHIS2: `TEXT`, max length 50.
-    #[serde(
-        rename = "queueName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub queue_name: Field<String>,
     /// `queuePosition`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "queuePosition",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub queue_position: Field<i64>,
     /// `schedulingType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.scheduling.SchedulingType`), required.
-    #[serde(
-        rename = "schedulingType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub scheduling_type: Field<SchedulingType>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `userUid`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(rename = "userUid", default, skip_serializing_if = "Field::is_absent")]
     pub user_uid: Field<String>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    JobConfiguration {
+        access: "access",
+        attribute_values: "attributeValues",
+        code: "code",
+        configurable: "configurable",
+        created: "created",
+        created_by: "createdBy",
+        cron_expression: "cronExpression",
+        delay: "delay",
+        display_name: "displayName",
+        enabled: "enabled",
+        error_codes: "errorCodes",
+        executed_by: "executedBy",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        job_parameters: "jobParameters",
+        job_status: "jobStatus",
+        job_type: "jobType",
+        last_alive: "lastAlive",
+        last_executed: "lastExecuted",
+        last_executed_status: "lastExecutedStatus",
+        last_finished: "lastFinished",
+        last_runtime_execution: "lastRuntimeExecution",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        leader_only_job: "leaderOnlyJob",
+        max_delayed_execution_time: "maxDelayedExecutionTime",
+        name: "name",
+        next_execution_time: "nextExecutionTime",
+        queue_name: "queueName",
+        queue_position: "queuePosition",
+        scheduling_type: "schedulingType",
+        sharing: "sharing",
+        translations: "translations",
+        user: "user",
+        user_uid: "userUid",
+    }
 }
 
 impl JobConfiguration {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`LegendDefinitions`]: DHIS2 `org.hisp.dhis.visualization.LegendDefinitions`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{LegendDisplayStrategy, LegendDisplayStyle, LegendSet};
 use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
@@ -11,31 +9,35 @@ use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LegendDefinitions {
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`).
-    #[serde(rename = "set", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `set`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`).
     pub set: Field<Ref<LegendSet>>,
     /// `showKey`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "showKey", default, skip_serializing_if = "Field::is_absent")]
     pub show_key: Field<bool>,
     /// `strategy`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.legend.LegendDisplayStrategy`).
-    #[serde(rename = "strategy", default, skip_serializing_if = "Field::is_absent")]
     pub strategy: Field<LegendDisplayStrategy>,
     /// `style`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.legend.LegendDisplayStyle`).
-    #[serde(rename = "style", default, skip_serializing_if = "Field::is_absent")]
     pub style: Field<LegendDisplayStyle>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    LegendDefinitions {
+        set: "set",
+        show_key: "showKey",
+        strategy: "strategy",
+        style: "style",
+    }
 }
 
 impl LegendDefinitions {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Map`]: DHIS2 `org.hisp.dhis.mapping.Map`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{Interpretation, MapView};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
@@ -14,235 +12,175 @@ use crate::models::{
 ///
 /// Served at `/api/maps` (collection key `maps`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Map {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `basemap`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "basemap", default, skip_serializing_if = "Field::is_absent")]
     pub basemap: Field<String>,
     /// `basemaps`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`. Only in v43, v44.
-    #[serde(rename = "basemaps", default, skip_serializing_if = "Field::is_absent")]
     pub basemaps: Field<Vec<::serde_json::Value>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `interpretations`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "interpretations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub interpretations: Field<Vec<Ref<Interpretation>>>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `latitude`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(rename = "latitude", default, skip_serializing_if = "Field::is_absent")]
     pub latitude: Field<::serde_json::Number>,
     /// `longitude`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(
-        rename = "longitude",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub longitude: Field<::serde_json::Number>,
     /// `mapViews`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "mapViews", default, skip_serializing_if = "Field::is_absent")]
     pub map_views: Field<Vec<Ref<MapView>>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `subscribed`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "subscribed",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub subscribed: Field<bool>,
     /// `subscribers`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "subscribers",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub subscribers: Field<Vec<String>>,
     /// `title`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "title", default, skip_serializing_if = "Field::is_absent")]
     pub title: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `zoom`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "zoom", default, skip_serializing_if = "Field::is_absent")]
     pub zoom: Field<i64>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Map {
+        access: "access",
+        attribute_values: "attributeValues",
+        basemap: "basemap",
+        basemaps: "basemaps",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        description: "description",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        favorite: "favorite",
+        favorites: "favorites",
+        form_name: "formName",
+        href: "href",
+        id: "id",
+        interpretations: "interpretations",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        latitude: "latitude",
+        longitude: "longitude",
+        map_views: "mapViews",
+        name: "name",
+        sharing: "sharing",
+        short_name: "shortName",
+        subscribed: "subscribed",
+        subscribers: "subscribers",
+        title: "title",
+        translations: "translations",
+        user: "user",
+        zoom: "zoom",
+    }
 }
 
 impl Map {

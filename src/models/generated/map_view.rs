@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`MapView`]: DHIS2 `org.hisp.dhis.mapping.MapView`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AggregationType, CategoryDimension, CategoryOptionGroupSetDimension,
     DataElementGroupSetDimension, DigitGroupSeparator, HideEmptyItemStrategy, Interpretation,
@@ -22,994 +20,630 @@ use crate::models::{
 ///
 /// Served at `/api/mapViews` (collection key `mapViews`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MapView {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`).
-    #[serde(
-        rename = "aggregationType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregation_type: Field<AggregationType>,
     /// `areaRadius`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "areaRadius",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub area_radius: Field<i64>,
     /// `attributeDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "attributeDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_dimensions: Field<Vec<::serde_json::Value>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `categoryDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "categoryDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_dimensions: Field<Vec<CategoryDimension>>,
     /// `categoryOptionGroupSetDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "categoryOptionGroupSetDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_option_group_set_dimensions: Field<Vec<CategoryOptionGroupSetDimension>>,
     /// `classes`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "classes", default, skip_serializing_if = "Field::is_absent")]
     pub classes: Field<i64>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `colSubTotals`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "colSubTotals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub col_sub_totals: Field<bool>,
     /// `colTotals`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "colTotals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub col_totals: Field<bool>,
     /// `colorHigh`.
     ///
     /// DHIS2: `COLOR`.
-    #[serde(
-        rename = "colorHigh",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub color_high: Field<String>,
     /// `colorLow`.
     ///
     /// DHIS2: `COLOR`.
-    #[serde(rename = "colorLow", default, skip_serializing_if = "Field::is_absent")]
     pub color_low: Field<String>,
     /// `colorScale`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "colorScale",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub color_scale: Field<String>,
     /// `columnDimensions`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "columnDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub column_dimensions: Field<Vec<String>>,
     /// `columns`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "columns", default, skip_serializing_if = "Field::is_absent")]
     pub columns: Field<Vec<IdRef>>,
     /// `completedOnly`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "completedOnly",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub completed_only: Field<bool>,
     /// `config`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "config", default, skip_serializing_if = "Field::is_absent")]
     pub config: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `cumulativeValues`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "cumulativeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub cumulative_values: Field<bool>,
     /// `dataDimensionItems`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "dataDimensionItems",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_dimension_items: Field<Vec<::serde_json::Value>>,
     /// `dataElementDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "dataElementDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_dimensions: Field<Vec<TrackedEntityDataElementDimension>>,
     /// `dataElementGroupSetDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "dataElementGroupSetDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_element_group_set_dimensions: Field<Vec<DataElementGroupSetDimension>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `digitGroupSeparator`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DigitGroupSeparator`).
-    #[serde(
-        rename = "digitGroupSeparator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub digit_group_separator: Field<DigitGroupSeparator>,
     /// `displayBaseLineLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayBaseLineLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_base_line_label: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `displaySubtitle`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displaySubtitle",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_subtitle: Field<String>,
     /// `displayTargetLineLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayTargetLineLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_target_line_label: Field<String>,
     /// `displayTitle`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayTitle",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_title: Field<String>,
     /// `endDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "endDate", default, skip_serializing_if = "Field::is_absent")]
     pub end_date: Field<DhisDate>,
     /// `eventClustering`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "eventClustering",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_clustering: Field<bool>,
     /// `eventCoordinateField`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "eventCoordinateField",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_coordinate_field: Field<String>,
     /// `eventCoordinateFieldFallback`.
     ///
     /// DHIS2: `TEXT`, max length 15. Only in v43, v44.
-    #[serde(
-        rename = "eventCoordinateFieldFallback",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_coordinate_field_fallback: Field<String>,
     /// `eventPointColor`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "eventPointColor",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_point_color: Field<String>,
     /// `eventPointRadius`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "eventPointRadius",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_point_radius: Field<i64>,
     /// `eventStatus`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.mapping.EventStatus`).
-    #[serde(
-        rename = "eventStatus",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_status: Field<MappingEventStatus>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `filterDimensions`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "filterDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub filter_dimensions: Field<Vec<String>>,
     /// `filters`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "filters", default, skip_serializing_if = "Field::is_absent")]
     pub filters: Field<Vec<IdRef>>,
     /// `followUp`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "followUp", default, skip_serializing_if = "Field::is_absent")]
     pub follow_up: Field<bool>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `hidden`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "hidden", default, skip_serializing_if = "Field::is_absent")]
     pub hidden: Field<bool>,
     /// `hideEmptyRowItems`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.HideEmptyItemStrategy`).
-    #[serde(
-        rename = "hideEmptyRowItems",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_empty_row_items: Field<HideEmptyItemStrategy>,
     /// `hideEmptyRows`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hideEmptyRows",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_empty_rows: Field<bool>,
     /// `hideLegend`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hideLegend",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_legend: Field<bool>,
     /// `hideSubtitle`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hideSubtitle",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_subtitle: Field<bool>,
     /// `hideTitle`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hideTitle",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_title: Field<bool>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `interpretations`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "interpretations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub interpretations: Field<Vec<Ref<Interpretation>>>,
     /// `itemOrganisationUnitGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "itemOrganisationUnitGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub item_organisation_unit_groups: Field<Vec<Ref<OrganisationUnitGroup>>>,
     /// `labelFontColor`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "labelFontColor",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub label_font_color: Field<String>,
     /// `labelFontSize`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "labelFontSize",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub label_font_size: Field<String>,
     /// `labelFontStyle`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "labelFontStyle",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub label_font_style: Field<String>,
     /// `labelFontWeight`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "labelFontWeight",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub label_font_weight: Field<String>,
     /// `labelTemplate`.
     ///
     /// DHIS2: `TEXT`, max length 50.
-    #[serde(
-        rename = "labelTemplate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub label_template: Field<String>,
     /// `labels`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "labels", default, skip_serializing_if = "Field::is_absent")]
     pub labels: Field<bool>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `layer`.
     ///
     /// DHIS2: `TEXT`, required, max length 255.
-    #[serde(rename = "layer", default, skip_serializing_if = "Field::is_absent")]
     pub layer: Field<String>,
     /// `legend`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.visualization.LegendDefinitions`).
-    #[serde(rename = "legend", default, skip_serializing_if = "Field::is_absent")]
     pub legend: Field<Box<LegendDefinitions>>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`).
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`).
     pub legend_set: Field<Ref<LegendSet>>,
     /// `metaData`.
     ///
     /// DHIS2: `COMPLEX`, read-only. Only in v42, v43, v44.
-    #[serde(rename = "metaData", default, skip_serializing_if = "Field::is_absent")]
     pub meta_data: Field<::serde_json::Value>,
     /// `method`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "method", default, skip_serializing_if = "Field::is_absent")]
     pub method: Field<i64>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `noDataColor`.
     ///
     /// DHIS2: `TEXT`, max length 7.
-    #[serde(
-        rename = "noDataColor",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub no_data_color: Field<String>,
     /// `noSpaceBetweenColumns`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "noSpaceBetweenColumns",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub no_space_between_columns: Field<bool>,
     /// `opacity`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(rename = "opacity", default, skip_serializing_if = "Field::is_absent")]
     pub opacity: Field<::serde_json::Number>,
     /// `orgUnitField`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "orgUnitField",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub org_unit_field: Field<String>,
     /// `orgUnitFieldDisplayName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "orgUnitFieldDisplayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub org_unit_field_display_name: Field<String>,
     /// `organisationUnitColor`.
     ///
     /// DHIS2: `TEXT`, max length 7.
-    #[serde(
-        rename = "organisationUnitColor",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_color: Field<String>,
     /// A UID reference to a OrganisationUnitGroupSet   (Java name `org.hisp.dhis.organisationunit.OrganisationUnitGroupSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnitGroupSet`).
-    #[serde(
-        rename = "organisationUnitGroupSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `organisationUnitGroupSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnitGroupSet`).
     pub organisation_unit_group_set: Field<Ref<OrganisationUnitGroupSet>>,
     /// `organisationUnitGroupSetDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "organisationUnitGroupSetDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_group_set_dimensions: Field<Vec<OrganisationUnitGroupSetDimension>>,
     /// `organisationUnitLevels`.
     ///
     /// DHIS2: `COLLECTION of INTEGER`.
-    #[serde(
-        rename = "organisationUnitLevels",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_levels: Field<Vec<i64>>,
     /// `organisationUnitSelectionMode`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.OrganisationUnitSelectionMode`).
-    #[serde(
-        rename = "organisationUnitSelectionMode",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_selection_mode: Field<OrganisationUnitSelectionMode>,
     /// `organisationUnits`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "organisationUnits",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_units: Field<Vec<Ref<OrganisationUnit>>>,
     /// `parentGraph`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "parentGraph",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub parent_graph: Field<String>,
     /// `parentGraphMap`.
     ///
     /// DHIS2: `COMPLEX`.
-    #[serde(
-        rename = "parentGraphMap",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub parent_graph_map: Field<::serde_json::Value>,
     /// `parentLevel`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "parentLevel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub parent_level: Field<i64>,
     /// `percentStackedValues`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "percentStackedValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub percent_stacked_values: Field<bool>,
     /// `periods`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`. The descriptor differs between versions (v41: list of reference; v42: list of reference; v43: list of JSON; v44: list of JSON).
-    #[serde(rename = "periods", default, skip_serializing_if = "Field::is_absent")]
     pub periods: Field<Vec<::serde_json::Value>>,
     /// A UID reference to a Program   (Java name `org.hisp.dhis.program.Program`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
-    #[serde(rename = "program", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `program`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
     pub program: Field<Ref<Program>>,
     /// `programIndicatorDimensions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "programIndicatorDimensions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_indicator_dimensions: Field<Vec<TrackedEntityProgramIndicatorDimension>>,
     /// A UID reference to a ProgramStage   (Java name `org.hisp.dhis.program.ProgramStage`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
-    #[serde(
-        rename = "programStage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programStage`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
     pub program_stage: Field<Ref<ProgramStage>>,
     /// `programStatus`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.EnrollmentStatus`). The descriptor differs between versions (v41: `ProgramStatus`; v42: `EnrollmentStatus`; v43: `EnrollmentStatus`; v44: `EnrollmentStatus`).
-    #[serde(
-        rename = "programStatus",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_status: Field<String>,
     /// `radiusHigh`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "radiusHigh",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub radius_high: Field<i64>,
     /// `radiusLow`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "radiusLow",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub radius_low: Field<i64>,
     /// `rawPeriods`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "rawPeriods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub raw_periods: Field<Vec<String>>,
     /// `regressionType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.RegressionType`).
-    #[serde(
-        rename = "regressionType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub regression_type: Field<RegressionType>,
     /// `relativePeriods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.RelativePeriods`).
-    #[serde(
-        rename = "relativePeriods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relative_periods: Field<::serde_json::Value>,
     /// `renderingStrategy`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.mapping.MapViewRenderingStrategy`), required.
-    #[serde(
-        rename = "renderingStrategy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub rendering_strategy: Field<MapViewRenderingStrategy>,
     /// `rowSubTotals`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "rowSubTotals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub row_sub_totals: Field<bool>,
     /// `rowTotals`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "rowTotals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub row_totals: Field<bool>,
     /// `rows`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "rows", default, skip_serializing_if = "Field::is_absent")]
     pub rows: Field<Vec<IdRef>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `showData`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "showData", default, skip_serializing_if = "Field::is_absent")]
     pub show_data: Field<bool>,
     /// `showDimensionLabels`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "showDimensionLabels",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub show_dimension_labels: Field<bool>,
     /// `showHierarchy`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "showHierarchy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub show_hierarchy: Field<bool>,
     /// `skipRounding`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "skipRounding",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub skip_rounding: Field<bool>,
     /// `sortOrder`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sort_order: Field<i64>,
     /// `startDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "startDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub start_date: Field<DhisDate>,
     /// The actual type is unknown.   (Java type was: `class java.lang.Object`)
     ///
-    /// DHIS2: `COMPLEX`.
-    #[serde(
-        rename = "styleDataItem",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `styleDataItem`; DHIS2: `COMPLEX`.
     pub style_data_item: Field<::serde_json::Value>,
     /// `subscribed`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "subscribed",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub subscribed: Field<bool>,
     /// `subscribers`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "subscribers",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub subscribers: Field<Vec<String>>,
     /// `subtitle`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "subtitle", default, skip_serializing_if = "Field::is_absent")]
     pub subtitle: Field<String>,
     /// `thematicMapType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.mapping.ThematicMapType`).
-    #[serde(
-        rename = "thematicMapType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub thematic_map_type: Field<ThematicMapType>,
     /// `timeField`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "timeField",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub time_field: Field<String>,
     /// `title`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "title", default, skip_serializing_if = "Field::is_absent")]
     pub title: Field<String>,
     /// `topLimit`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "topLimit", default, skip_serializing_if = "Field::is_absent")]
     pub top_limit: Field<i64>,
     /// A UID reference to a TrackedEntityType   (Java name `org.hisp.dhis.trackedentity.TrackedEntityType`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
-    #[serde(
-        rename = "trackedEntityType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityType`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
     pub tracked_entity_type: Field<Ref<TrackedEntityType>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `userOrgUnitType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.UserOrgUnitType`).
-    #[serde(
-        rename = "userOrgUnitType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_org_unit_type: Field<UserOrgUnitType>,
     /// `userOrganisationUnit`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "userOrganisationUnit",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_organisation_unit: Field<bool>,
     /// `userOrganisationUnitChildren`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "userOrganisationUnitChildren",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_organisation_unit_children: Field<bool>,
     /// `userOrganisationUnitGrandChildren`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "userOrganisationUnitGrandChildren",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_organisation_unit_grand_children: Field<bool>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    MapView {
+        access: "access",
+        aggregation_type: "aggregationType",
+        area_radius: "areaRadius",
+        attribute_dimensions: "attributeDimensions",
+        attribute_values: "attributeValues",
+        category_dimensions: "categoryDimensions",
+        category_option_group_set_dimensions: "categoryOptionGroupSetDimensions",
+        classes: "classes",
+        code: "code",
+        col_sub_totals: "colSubTotals",
+        col_totals: "colTotals",
+        color_high: "colorHigh",
+        color_low: "colorLow",
+        color_scale: "colorScale",
+        column_dimensions: "columnDimensions",
+        columns: "columns",
+        completed_only: "completedOnly",
+        config: "config",
+        created: "created",
+        created_by: "createdBy",
+        cumulative_values: "cumulativeValues",
+        data_dimension_items: "dataDimensionItems",
+        data_element_dimensions: "dataElementDimensions",
+        data_element_group_set_dimensions: "dataElementGroupSetDimensions",
+        description: "description",
+        digit_group_separator: "digitGroupSeparator",
+        display_base_line_label: "displayBaseLineLabel",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        display_subtitle: "displaySubtitle",
+        display_target_line_label: "displayTargetLineLabel",
+        display_title: "displayTitle",
+        end_date: "endDate",
+        event_clustering: "eventClustering",
+        event_coordinate_field: "eventCoordinateField",
+        event_coordinate_field_fallback: "eventCoordinateFieldFallback",
+        event_point_color: "eventPointColor",
+        event_point_radius: "eventPointRadius",
+        event_status: "eventStatus",
+        favorite: "favorite",
+        favorites: "favorites",
+        filter_dimensions: "filterDimensions",
+        filters: "filters",
+        follow_up: "followUp",
+        form_name: "formName",
+        hidden: "hidden",
+        hide_empty_row_items: "hideEmptyRowItems",
+        hide_empty_rows: "hideEmptyRows",
+        hide_legend: "hideLegend",
+        hide_subtitle: "hideSubtitle",
+        hide_title: "hideTitle",
+        href: "href",
+        id: "id",
+        interpretations: "interpretations",
+        item_organisation_unit_groups: "itemOrganisationUnitGroups",
+        label_font_color: "labelFontColor",
+        label_font_size: "labelFontSize",
+        label_font_style: "labelFontStyle",
+        label_font_weight: "labelFontWeight",
+        label_template: "labelTemplate",
+        labels: "labels",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        layer: "layer",
+        legend: "legend",
+        legend_set: "legendSet",
+        meta_data: "metaData",
+        method: "method",
+        name: "name",
+        no_data_color: "noDataColor",
+        no_space_between_columns: "noSpaceBetweenColumns",
+        opacity: "opacity",
+        org_unit_field: "orgUnitField",
+        org_unit_field_display_name: "orgUnitFieldDisplayName",
+        organisation_unit_color: "organisationUnitColor",
+        organisation_unit_group_set: "organisationUnitGroupSet",
+        organisation_unit_group_set_dimensions: "organisationUnitGroupSetDimensions",
+        organisation_unit_levels: "organisationUnitLevels",
+        organisation_unit_selection_mode: "organisationUnitSelectionMode",
+        organisation_units: "organisationUnits",
+        parent_graph: "parentGraph",
+        parent_graph_map: "parentGraphMap",
+        parent_level: "parentLevel",
+        percent_stacked_values: "percentStackedValues",
+        periods: "periods",
+        program: "program",
+        program_indicator_dimensions: "programIndicatorDimensions",
+        program_stage: "programStage",
+        program_status: "programStatus",
+        radius_high: "radiusHigh",
+        radius_low: "radiusLow",
+        raw_periods: "rawPeriods",
+        regression_type: "regressionType",
+        relative_periods: "relativePeriods",
+        rendering_strategy: "renderingStrategy",
+        row_sub_totals: "rowSubTotals",
+        row_totals: "rowTotals",
+        rows: "rows",
+        sharing: "sharing",
+        short_name: "shortName",
+        show_data: "showData",
+        show_dimension_labels: "showDimensionLabels",
+        show_hierarchy: "showHierarchy",
+        skip_rounding: "skipRounding",
+        sort_order: "sortOrder",
+        start_date: "startDate",
+        style_data_item: "styleDataItem",
+        subscribed: "subscribed",
+        subscribers: "subscribers",
+        subtitle: "subtitle",
+        thematic_map_type: "thematicMapType",
+        time_field: "timeField",
+        title: "title",
+        top_limit: "topLimit",
+        tracked_entity_type: "trackedEntityType",
+        translations: "translations",
+        user: "user",
+        user_org_unit_type: "userOrgUnitType",
+        user_organisation_unit: "userOrganisationUnit",
+        user_organisation_unit_children: "userOrganisationUnitChildren",
+        user_organisation_unit_grand_children: "userOrganisationUnitGrandChildren",
+    }
 }
 
 impl MapView {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`MessageConversation`]: DHIS2 `org.hisp.dhis.message.MessageConversation`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{MessageConversationPriority, MessageConversationStatus, MessageType, User};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, IdRef, Ref, Sharing,
@@ -14,244 +12,180 @@ use crate::models::{
 ///
 /// Served at `/api/messageConversations` (collection key `messageConversations`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MessageConversation {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "assignee", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `assignee`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub assignee: Field<Ref<User>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `extMessageId`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "extMessageId",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub ext_message_id: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `followUp`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "followUp", default, skip_serializing_if = "Field::is_absent")]
     pub follow_up: Field<bool>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastMessage`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastMessage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_message: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastSender",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastSender`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_sender: Field<Ref<User>>,
     /// `lastSenderFirstname`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "lastSenderFirstname",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_sender_firstname: Field<String>,
     /// `lastSenderSurname`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "lastSenderSurname",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_sender_surname: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `messageCount`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "messageCount",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub message_count: Field<i64>,
     /// `messageType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.message.MessageType`).
-    #[serde(
-        rename = "messageType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub message_type: Field<MessageType>,
     /// `messages`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "messages", default, skip_serializing_if = "Field::is_absent")]
     pub messages: Field<Vec<IdRef>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `priority`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.message.MessageConversationPriority`).
-    #[serde(rename = "priority", default, skip_serializing_if = "Field::is_absent")]
     pub priority: Field<MessageConversationPriority>,
     /// `read`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "read", default, skip_serializing_if = "Field::is_absent")]
     pub read: Field<bool>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `status`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.message.MessageConversationStatus`).
-    #[serde(rename = "status", default, skip_serializing_if = "Field::is_absent")]
     pub status: Field<MessageConversationStatus>,
     /// `subject`.
     ///
     /// DHIS2: `TEXT`, required, max length 255.
-    #[serde(rename = "subject", default, skip_serializing_if = "Field::is_absent")]
     pub subject: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `userFirstname`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "userFirstname",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_firstname: Field<String>,
     /// `userMessages`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "userMessages",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_messages: Field<Vec<::serde_json::Value>>,
     /// `userSurname`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "userSurname",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_surname: Field<String>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    MessageConversation {
+        access: "access",
+        assignee: "assignee",
+        attribute_values: "attributeValues",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        display_name: "displayName",
+        ext_message_id: "extMessageId",
+        favorite: "favorite",
+        favorites: "favorites",
+        follow_up: "followUp",
+        href: "href",
+        id: "id",
+        last_message: "lastMessage",
+        last_sender: "lastSender",
+        last_sender_firstname: "lastSenderFirstname",
+        last_sender_surname: "lastSenderSurname",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        message_count: "messageCount",
+        message_type: "messageType",
+        messages: "messages",
+        name: "name",
+        priority: "priority",
+        read: "read",
+        sharing: "sharing",
+        status: "status",
+        subject: "subject",
+        translations: "translations",
+        user: "user",
+        user_firstname: "userFirstname",
+        user_messages: "userMessages",
+        user_surname: "userSurname",
+    }
 }
 
 impl MessageConversation {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`MetadataProposal`]: DHIS2 `org.hisp.dhis.metadata.MetadataProposal`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{MetadataProposalStatus, MetadataProposalTarget, MetadataProposalType, User};
 use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo, UserRef};
 
@@ -11,83 +9,75 @@ use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo, UserRe
 ///
 /// Served at `/api/metadata/proposals` (collection key `proposals`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MetadataProposal {
     /// `change`.
     ///
     /// DHIS2: `COMPLEX`, required.
-    #[serde(rename = "change", default, skip_serializing_if = "Field::is_absent")]
     pub change: Field<::serde_json::Value>,
     /// `comment`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "comment", default, skip_serializing_if = "Field::is_absent")]
     pub comment: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`, required.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// `createdBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`), required.
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_by: Field<UserRef>,
     /// `finalised`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "finalised",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub finalised: Field<DhisDate>,
     /// `finalisedBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "finalisedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub finalised_by: Field<Ref<User>>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `reason`.
     ///
     /// DHIS2: `TEXT`, max length 1024.
-    #[serde(rename = "reason", default, skip_serializing_if = "Field::is_absent")]
     pub reason: Field<String>,
     /// `status`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.metadata.MetadataProposalStatus`), required.
-    #[serde(rename = "status", default, skip_serializing_if = "Field::is_absent")]
     pub status: Field<MetadataProposalStatus>,
     /// `target`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.metadata.MetadataProposalTarget`), required.
-    #[serde(rename = "target", default, skip_serializing_if = "Field::is_absent")]
     pub target: Field<MetadataProposalTarget>,
     /// `targetId`.
     ///
     /// DHIS2: `TEXT`, max length 11.
-    #[serde(rename = "targetId", default, skip_serializing_if = "Field::is_absent")]
     pub target_id: Field<String>,
     /// `type`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.metadata.MetadataProposalType`), required.
-    #[serde(rename = "type", default, skip_serializing_if = "Field::is_absent")]
     pub r#type: Field<MetadataProposalType>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    MetadataProposal {
+        change: "change",
+        comment: "comment",
+        created: "created",
+        created_by: "createdBy",
+        finalised: "finalised",
+        finalised_by: "finalisedBy",
+        id: "id",
+        reason: "reason",
+        status: "status",
+        target: "target",
+        target_id: "targetId",
+        r#type: "type",
+    }
 }
 
 impl MetadataProposal {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`MinMaxDataElement`]: DHIS2 `org.hisp.dhis.minmax.MinMaxDataElement`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{CategoryOptionCombo, DataElement, OrganisationUnit};
 use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
@@ -11,53 +9,45 @@ use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 ///
 /// Served at `/api/minMaxDataElements` (collection key `minMaxDataElements`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MinMaxDataElement {
     /// A UID reference to a DataElement   (Java name `org.hisp.dhis.dataelement.DataElement`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
-    #[serde(
-        rename = "dataElement",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `dataElement`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
     pub data_element: Field<Ref<DataElement>>,
     /// `generated`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "generated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub generated: Field<bool>,
     /// `max`.
     ///
     /// DHIS2: `INTEGER`, required.
-    #[serde(rename = "max", default, skip_serializing_if = "Field::is_absent")]
     pub max: Field<i64>,
     /// `min`.
     ///
     /// DHIS2: `INTEGER`, required.
-    #[serde(rename = "min", default, skip_serializing_if = "Field::is_absent")]
     pub min: Field<i64>,
     /// A UID reference to a CategoryOptionCombo   (Java name `org.hisp.dhis.category.CategoryOptionCombo`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryOptionCombo`).
-    #[serde(
-        rename = "optionCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `optionCombo`; DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryOptionCombo`).
     pub option_combo: Field<Ref<CategoryOptionCombo>>,
     /// A UID reference to a OrganisationUnit   (Java name `org.hisp.dhis.organisationunit.OrganisationUnit`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
-    #[serde(rename = "source", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `source`; DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
     pub source: Field<Ref<OrganisationUnit>>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    MinMaxDataElement {
+        data_element: "dataElement",
+        generated: "generated",
+        max: "max",
+        min: "min",
+        option_combo: "optionCombo",
+        source: "source",
+    }
 }
 
 impl MinMaxDataElement {

@@ -2,29 +2,31 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ObjectStyle`]: DHIS2 `org.hisp.dhis.common.ObjectStyle`.
 
-use serde::{Deserialize, Serialize};
-
 use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **Object Style** (`org.hisp.dhis.common.ObjectStyle`).
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ObjectStyle {
     /// `color`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "color", default, skip_serializing_if = "Field::is_absent")]
     pub color: Field<String>,
     /// `icon`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "icon", default, skip_serializing_if = "Field::is_absent")]
     pub icon: Field<String>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    ObjectStyle {
+        color: "color",
+        icon: "icon",
+    }
 }
 
 impl ObjectStyle {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`OrganisationUnit`]: DHIS2 `org.hisp.dhis.organisationunit.OrganisationUnit`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AggregationType, DataSet, DimensionItemType, FileResource, LegendSet, OrganisationUnitGroup,
     Program, User,
@@ -17,361 +15,265 @@ use crate::models::{
 ///
 /// Served at `/api/organisationUnits` (collection key `organisationUnits`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrganisationUnit {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `address`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "address", default, skip_serializing_if = "Field::is_absent")]
     pub address: Field<String>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`).
-    #[serde(
-        rename = "aggregationType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregation_type: Field<AggregationType>,
     /// `ancestors`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`, read-only.
-    #[serde(
-        rename = "ancestors",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub ancestors: Field<Vec<Ref<OrganisationUnit>>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `children`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "children", default, skip_serializing_if = "Field::is_absent")]
     pub children: Field<Vec<Ref<OrganisationUnit>>>,
     /// `closedDate`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "closedDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub closed_date: Field<DhisDate>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `comment`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "comment", default, skip_serializing_if = "Field::is_absent")]
     pub comment: Field<String>,
     /// `contactPerson`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "contactPerson",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub contact_person: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `dataSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "dataSets", default, skip_serializing_if = "Field::is_absent")]
     pub data_sets: Field<Vec<Ref<DataSet>>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `dimensionItem`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "dimensionItem",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item: Field<String>,
     /// `dimensionItemType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DimensionItemType`).
-    #[serde(
-        rename = "dimensionItemType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item_type: Field<DimensionItemType>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `email`.
     ///
     /// DHIS2: `EMAIL`.
-    #[serde(rename = "email", default, skip_serializing_if = "Field::is_absent")]
     pub email: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `geometry`.
     ///
     /// DHIS2: `COMPLEX`.
-    #[serde(rename = "geometry", default, skip_serializing_if = "Field::is_absent")]
     pub geometry: Field<::serde_json::Value>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// A UID reference to a FileResource   (Java name `org.hisp.dhis.fileresource.FileResource`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.fileresource.FileResource`).
-    #[serde(rename = "image", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `image`; DHIS2: `REFERENCE` (`org.hisp.dhis.fileresource.FileResource`).
     pub image: Field<Ref<FileResource>>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `leaf`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(rename = "leaf", default, skip_serializing_if = "Field::is_absent")]
     pub leaf: Field<bool>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
     pub legend_set: Field<Ref<LegendSet>>,
     /// `legendSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "legendSets",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub legend_sets: Field<Vec<Ref<LegendSet>>>,
     /// `level`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "level", default, skip_serializing_if = "Field::is_absent")]
     pub level: Field<i64>,
     /// `memberCount`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "memberCount",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub member_count: Field<i64>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `openingDate`.
     ///
     /// DHIS2: `DATE`, required.
-    #[serde(
-        rename = "openingDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub opening_date: Field<DhisDate>,
     /// `organisationUnitGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "organisationUnitGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_groups: Field<Vec<Ref<OrganisationUnitGroup>>>,
     /// A UID reference to a OrganisationUnit   (Java name `org.hisp.dhis.organisationunit.OrganisationUnit`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
-    #[serde(rename = "parent", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `parent`; DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
     pub parent: Field<Ref<OrganisationUnit>>,
     /// `path`.
     ///
     /// DHIS2: `TEXT`, unique, max length 255.
-    #[serde(rename = "path", default, skip_serializing_if = "Field::is_absent")]
     pub path: Field<String>,
     /// `phoneNumber`.
     ///
     /// DHIS2: `PHONENUMBER`.
-    #[serde(
-        rename = "phoneNumber",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub phone_number: Field<String>,
     /// `programs`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "programs", default, skip_serializing_if = "Field::is_absent")]
     pub programs: Field<Vec<Ref<Program>>>,
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    #[serde(
-        rename = "queryMods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub query_mods: Field<::serde_json::Value>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `type`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "type", default, skip_serializing_if = "Field::is_absent")]
     pub r#type: Field<String>,
     /// `url`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "url", default, skip_serializing_if = "Field::is_absent")]
     pub url: Field<String>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `users`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(rename = "users", default, skip_serializing_if = "Field::is_absent")]
     pub users: Field<Vec<Ref<User>>>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    OrganisationUnit {
+        access: "access",
+        address: "address",
+        aggregation_type: "aggregationType",
+        ancestors: "ancestors",
+        attribute_values: "attributeValues",
+        children: "children",
+        closed_date: "closedDate",
+        code: "code",
+        comment: "comment",
+        contact_person: "contactPerson",
+        created: "created",
+        created_by: "createdBy",
+        data_sets: "dataSets",
+        description: "description",
+        dimension_item: "dimensionItem",
+        dimension_item_type: "dimensionItemType",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        email: "email",
+        favorite: "favorite",
+        favorites: "favorites",
+        form_name: "formName",
+        geometry: "geometry",
+        href: "href",
+        id: "id",
+        image: "image",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        leaf: "leaf",
+        legend_set: "legendSet",
+        legend_sets: "legendSets",
+        level: "level",
+        member_count: "memberCount",
+        name: "name",
+        opening_date: "openingDate",
+        organisation_unit_groups: "organisationUnitGroups",
+        parent: "parent",
+        path: "path",
+        phone_number: "phoneNumber",
+        programs: "programs",
+        query_mods: "queryMods",
+        sharing: "sharing",
+        short_name: "shortName",
+        translations: "translations",
+        r#type: "type",
+        url: "url",
+        user: "user",
+        users: "users",
+    }
 }
 
 impl OrganisationUnit {

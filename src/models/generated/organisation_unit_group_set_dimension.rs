@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`OrganisationUnitGroupSetDimension`]: DHIS2 `org.hisp.dhis.organisationunit.OrganisationUnitGroupSetDimension`.
 
-use serde::{Deserialize, Serialize};
-
 use super::OrganisationUnitGroupSet;
 use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 
@@ -11,29 +9,25 @@ use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct OrganisationUnitGroupSetDimension {
     /// A UID reference to a OrganisationUnitGroupSet   (Java name `org.hisp.dhis.organisationunit.OrganisationUnitGroupSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnitGroupSet`), required.
-    #[serde(
-        rename = "organisationUnitGroupSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `organisationUnitGroupSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnitGroupSet`), required.
     pub organisation_unit_group_set: Field<Ref<OrganisationUnitGroupSet>>,
     /// `organisationUnitGroups`.
     ///
     /// DHIS2: `REFERENCE of REFERENCE`, required.
-    #[serde(
-        rename = "organisationUnitGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_groups: Field<IdRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    OrganisationUnitGroupSetDimension {
+        organisation_unit_group_set: "organisationUnitGroupSet",
+        organisation_unit_groups: "organisationUnitGroups",
+    }
 }
 
 impl OrganisationUnitGroupSetDimension {

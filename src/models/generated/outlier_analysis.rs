@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`OutlierAnalysis`]: DHIS2 `org.hisp.dhis.visualization.OutlierAnalysis`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{NormalizedOutlierMethod, OutlierMethod};
 use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
 
@@ -11,61 +9,45 @@ use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct OutlierAnalysis {
     /// `enabled`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "enabled", default, skip_serializing_if = "Field::is_absent")]
     pub enabled: Field<bool>,
     /// `extremeLines`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.visualization.OutlierLine`).
-    #[serde(
-        rename = "extremeLines",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub extreme_lines: Field<::serde_json::Value>,
     /// `maxResults`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub max_results: Field<i64>,
     /// `normalizationMethod`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.visualization.NormalizedOutlierMethod`).
-    #[serde(
-        rename = "normalizationMethod",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub normalization_method: Field<NormalizedOutlierMethod>,
     /// `outlierMethod`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.visualization.OutlierMethod`).
-    #[serde(
-        rename = "outlierMethod",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub outlier_method: Field<OutlierMethod>,
     /// `thresholdFactor`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(
-        rename = "thresholdFactor",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub threshold_factor: Field<::serde_json::Number>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    OutlierAnalysis {
+        enabled: "enabled",
+        extreme_lines: "extremeLines",
+        max_results: "maxResults",
+        normalization_method: "normalizationMethod",
+        outlier_method: "outlierMethod",
+        threshold_factor: "thresholdFactor",
+    }
 }
 
 impl OutlierAnalysis {

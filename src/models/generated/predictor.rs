@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Predictor`]: DHIS2 `org.hisp.dhis.predictor.Predictor`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     CategoryOptionCombo, DataElement, Expression, OrganisationUnitDescendants,
     OrganisationUnitLevel, PredictorGroup,
@@ -17,264 +15,180 @@ use crate::models::{
 ///
 /// Served at `/api/predictors` (collection key `predictors`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Predictor {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `annualSampleCount`.
     ///
     /// DHIS2: `INTEGER`, required.
-    #[serde(
-        rename = "annualSampleCount",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub annual_sample_count: Field<i64>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `generator`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.expression.Expression`), required, unique.
-    #[serde(
-        rename = "generator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub generator: Field<Box<Expression>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `organisationUnitDescendants`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.OrganisationUnitDescendants`), required.
-    #[serde(
-        rename = "organisationUnitDescendants",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_descendants: Field<OrganisationUnitDescendants>,
     /// `organisationUnitLevels`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "organisationUnitLevels",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_unit_levels: Field<Vec<Ref<OrganisationUnitLevel>>>,
     /// A UID reference to a DataElement   (Java name `org.hisp.dhis.dataelement.DataElement`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`), required.
-    #[serde(rename = "output", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `output`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`), required.
     pub output: Field<Ref<DataElement>>,
     /// A UID reference to a CategoryOptionCombo   (Java name `org.hisp.dhis.category.CategoryOptionCombo`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryOptionCombo`).
-    #[serde(
-        rename = "outputCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `outputCombo`; DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryOptionCombo`).
     pub output_combo: Field<Ref<CategoryOptionCombo>>,
     /// `periodType`.
     ///
     /// DHIS2: `TEXT` (`org.hisp.dhis.period.PeriodType`), required, max length 255.
-    #[serde(
-        rename = "periodType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub period_type: Field<String>,
     /// `predictorGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "predictorGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub predictor_groups: Field<Vec<Ref<PredictorGroup>>>,
     /// `sampleSkipTest`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.expression.Expression`), unique.
-    #[serde(
-        rename = "sampleSkipTest",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sample_skip_test: Field<Box<Expression>>,
     /// `sequentialSampleCount`.
     ///
     /// DHIS2: `INTEGER`, required.
-    #[serde(
-        rename = "sequentialSampleCount",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sequential_sample_count: Field<i64>,
     /// `sequentialSkipCount`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "sequentialSkipCount",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sequential_skip_count: Field<i64>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Predictor {
+        access: "access",
+        annual_sample_count: "annualSampleCount",
+        attribute_values: "attributeValues",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        description: "description",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        favorite: "favorite",
+        favorites: "favorites",
+        form_name: "formName",
+        generator: "generator",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        name: "name",
+        organisation_unit_descendants: "organisationUnitDescendants",
+        organisation_unit_levels: "organisationUnitLevels",
+        output: "output",
+        output_combo: "outputCombo",
+        period_type: "periodType",
+        predictor_groups: "predictorGroups",
+        sample_skip_test: "sampleSkipTest",
+        sequential_sample_count: "sequentialSampleCount",
+        sequential_skip_count: "sequentialSkipCount",
+        sharing: "sharing",
+        short_name: "shortName",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl Predictor {

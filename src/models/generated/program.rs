@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Program`]: DHIS2 `org.hisp.dhis.program.Program`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AccessLevel, CategoryCombo, DataEntryForm, FeatureType, ObjectStyle, OrganisationUnit,
     ProgramIndicator, ProgramNotificationTemplate, ProgramRuleVariable, ProgramSection,
@@ -18,773 +16,465 @@ use crate::models::{
 ///
 /// Served at `/api/programs` (collection key `programs`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Program {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `accessLevel`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.AccessLevel`).
-    #[serde(
-        rename = "accessLevel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub access_level: Field<AccessLevel>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// A UID reference to a CategoryCombo   (Java name `org.hisp.dhis.category.CategoryCombo`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`), required.
-    #[serde(
-        rename = "categoryCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `categoryCombo`; DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`), required.
     pub category_combo: Field<Ref<CategoryCombo>>,
     /// `categoryMappings`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`. Only in v42, v43, v44.
-    #[serde(
-        rename = "categoryMappings",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_mappings: Field<Vec<::serde_json::Value>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `completeEventsExpiryDays`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "completeEventsExpiryDays",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub complete_events_expiry_days: Field<i64>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// A UID reference to a DataEntryForm   (Java name `org.hisp.dhis.dataentryform.DataEntryForm`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataentryform.DataEntryForm`).
-    #[serde(
-        rename = "dataEntryForm",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `dataEntryForm`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataentryform.DataEntryForm`).
     pub data_entry_form: Field<Ref<DataEntryForm>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayEnrollmentDateLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayEnrollmentDateLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_enrollment_date_label: Field<String>,
     /// `displayEnrollmentLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayEnrollmentLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_enrollment_label: Field<String>,
     /// `displayEnrollmentsLabel`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v43, v44.
-    #[serde(
-        rename = "displayEnrollmentsLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_enrollments_label: Field<String>,
     /// `displayEventLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayEventLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_event_label: Field<String>,
     /// `displayEventsLabel`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v43, v44.
-    #[serde(
-        rename = "displayEventsLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_events_label: Field<String>,
     /// `displayFollowUpLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFollowUpLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_follow_up_label: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayFrontPageList`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "displayFrontPageList",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_front_page_list: Field<bool>,
     /// `displayIncidentDate`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "displayIncidentDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_incident_date: Field<bool>,
     /// `displayIncidentDateLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayIncidentDateLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_incident_date_label: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayNoteLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayNoteLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_note_label: Field<String>,
     /// `displayNotesLabel`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v43, v44.
-    #[serde(
-        rename = "displayNotesLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_notes_label: Field<String>,
     /// `displayOrgUnitLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayOrgUnitLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_org_unit_label: Field<String>,
     /// `displayProgramStageLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayProgramStageLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_program_stage_label: Field<String>,
     /// `displayProgramStagesLabel`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v43, v44.
-    #[serde(
-        rename = "displayProgramStagesLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_program_stages_label: Field<String>,
     /// `displayRelationshipLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayRelationshipLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_relationship_label: Field<String>,
     /// `displayRelationshipsLabel`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v43, v44.
-    #[serde(
-        rename = "displayRelationshipsLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_relationships_label: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `displayTrackedEntityAttributeLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayTrackedEntityAttributeLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_tracked_entity_attribute_label: Field<String>,
     /// `displayTrackedEntityAttributesLabel`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v43, v44.
-    #[serde(
-        rename = "displayTrackedEntityAttributesLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_tracked_entity_attributes_label: Field<String>,
     /// `enableChangeLog`.
     ///
     /// DHIS2: `BOOLEAN`. Only in v43, v44.
-    #[serde(
-        rename = "enableChangeLog",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub enable_change_log: Field<bool>,
     /// `enrollmentCategoryCombo`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`), required. Only in v43, v44.
-    #[serde(
-        rename = "enrollmentCategoryCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub enrollment_category_combo: Field<Ref<CategoryCombo>>,
     /// `enrollmentDateLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "enrollmentDateLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub enrollment_date_label: Field<String>,
     /// `enrollmentLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "enrollmentLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub enrollment_label: Field<String>,
     /// `enrollmentsLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v43, v44.
-    #[serde(
-        rename = "enrollmentsLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub enrollments_label: Field<String>,
     /// `eventLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "eventLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_label: Field<String>,
     /// `eventsLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v43, v44.
-    #[serde(
-        rename = "eventsLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub events_label: Field<String>,
     /// `expiryDays`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "expiryDays",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub expiry_days: Field<i64>,
     /// `expiryPeriodType`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.PeriodType`).
-    #[serde(
-        rename = "expiryPeriodType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub expiry_period_type: Field<::serde_json::Value>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `featureType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.organisationunit.FeatureType`).
-    #[serde(
-        rename = "featureType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub feature_type: Field<FeatureType>,
     /// `followUpLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "followUpLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub follow_up_label: Field<String>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `href`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `ignoreOverdueEvents`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "ignoreOverdueEvents",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub ignore_overdue_events: Field<bool>,
     /// `incidentDateLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "incidentDateLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub incident_date_label: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `maxTeiCountToReturn`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "maxTeiCountToReturn",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub max_tei_count_to_return: Field<i64>,
     /// `minAttributesRequiredToSearch`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "minAttributesRequiredToSearch",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub min_attributes_required_to_search: Field<i64>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `noteLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "noteLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub note_label: Field<String>,
     /// `notesLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v43, v44.
-    #[serde(
-        rename = "notesLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub notes_label: Field<String>,
     /// `notificationTemplates`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "notificationTemplates",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub notification_templates: Field<Vec<Ref<ProgramNotificationTemplate>>>,
     /// `onlyEnrollOnce`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "onlyEnrollOnce",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub only_enroll_once: Field<bool>,
     /// `openDaysAfterCoEndDate`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "openDaysAfterCoEndDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub open_days_after_co_end_date: Field<i64>,
     /// `orgUnitLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "orgUnitLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub org_unit_label: Field<String>,
     /// `organisationUnits`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "organisationUnits",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_units: Field<Vec<Ref<OrganisationUnit>>>,
     /// `programIndicators`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "programIndicators",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_indicators: Field<Vec<Ref<ProgramIndicator>>>,
     /// `programRuleVariables`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "programRuleVariables",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_rule_variables: Field<Vec<Ref<ProgramRuleVariable>>>,
     /// `programSections`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "programSections",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_sections: Field<Vec<Ref<ProgramSection>>>,
     /// `programStageLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "programStageLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_stage_label: Field<String>,
     /// `programStages`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "programStages",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_stages: Field<Vec<Ref<ProgramStage>>>,
     /// `programStagesLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v43, v44.
-    #[serde(
-        rename = "programStagesLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_stages_label: Field<String>,
     /// `programTrackedEntityAttributes`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "programTrackedEntityAttributes",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_tracked_entity_attributes: Field<Vec<Ref<ProgramTrackedEntityAttribute>>>,
     /// `programType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.ProgramType`), required.
-    #[serde(
-        rename = "programType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_type: Field<ProgramType>,
     /// `registration`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "registration",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub registration: Field<bool>,
     /// A UID reference to a Program   (Java name `org.hisp.dhis.program.Program`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
-    #[serde(
-        rename = "relatedProgram",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `relatedProgram`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
     pub related_program: Field<Ref<Program>>,
     /// `relationshipLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "relationshipLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relationship_label: Field<String>,
     /// `relationshipsLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v43, v44.
-    #[serde(
-        rename = "relationshipsLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relationships_label: Field<String>,
     /// `selectEnrollmentDatesInFuture`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "selectEnrollmentDatesInFuture",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub select_enrollment_dates_in_future: Field<bool>,
     /// `selectIncidentDatesInFuture`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "selectIncidentDatesInFuture",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub select_incident_dates_in_future: Field<bool>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `skipOffline`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "skipOffline",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub skip_offline: Field<bool>,
     /// `style`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ObjectStyle`).
-    #[serde(rename = "style", default, skip_serializing_if = "Field::is_absent")]
     pub style: Field<Box<ObjectStyle>>,
     /// `trackedEntityAttributeLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "trackedEntityAttributeLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub tracked_entity_attribute_label: Field<String>,
     /// `trackedEntityAttributesLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v43, v44.
-    #[serde(
-        rename = "trackedEntityAttributesLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub tracked_entity_attributes_label: Field<String>,
     /// A UID reference to a TrackedEntityType   (Java name `org.hisp.dhis.trackedentity.TrackedEntityType`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
-    #[serde(
-        rename = "trackedEntityType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityType`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
     pub tracked_entity_type: Field<Ref<TrackedEntityType>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `useFirstStageDuringRegistration`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "useFirstStageDuringRegistration",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub use_first_stage_during_registration: Field<bool>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `userRoles`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "userRoles",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_roles: Field<Vec<Ref<UserRole>>>,
     /// `version`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "version", default, skip_serializing_if = "Field::is_absent")]
     pub version: Field<i64>,
     /// `withoutRegistration`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "withoutRegistration",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub without_registration: Field<bool>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Program {
+        access: "access",
+        access_level: "accessLevel",
+        attribute_values: "attributeValues",
+        category_combo: "categoryCombo",
+        category_mappings: "categoryMappings",
+        code: "code",
+        complete_events_expiry_days: "completeEventsExpiryDays",
+        created: "created",
+        created_by: "createdBy",
+        data_entry_form: "dataEntryForm",
+        description: "description",
+        display_description: "displayDescription",
+        display_enrollment_date_label: "displayEnrollmentDateLabel",
+        display_enrollment_label: "displayEnrollmentLabel",
+        display_enrollments_label: "displayEnrollmentsLabel",
+        display_event_label: "displayEventLabel",
+        display_events_label: "displayEventsLabel",
+        display_follow_up_label: "displayFollowUpLabel",
+        display_form_name: "displayFormName",
+        display_front_page_list: "displayFrontPageList",
+        display_incident_date: "displayIncidentDate",
+        display_incident_date_label: "displayIncidentDateLabel",
+        display_name: "displayName",
+        display_note_label: "displayNoteLabel",
+        display_notes_label: "displayNotesLabel",
+        display_org_unit_label: "displayOrgUnitLabel",
+        display_program_stage_label: "displayProgramStageLabel",
+        display_program_stages_label: "displayProgramStagesLabel",
+        display_relationship_label: "displayRelationshipLabel",
+        display_relationships_label: "displayRelationshipsLabel",
+        display_short_name: "displayShortName",
+        display_tracked_entity_attribute_label: "displayTrackedEntityAttributeLabel",
+        display_tracked_entity_attributes_label: "displayTrackedEntityAttributesLabel",
+        enable_change_log: "enableChangeLog",
+        enrollment_category_combo: "enrollmentCategoryCombo",
+        enrollment_date_label: "enrollmentDateLabel",
+        enrollment_label: "enrollmentLabel",
+        enrollments_label: "enrollmentsLabel",
+        event_label: "eventLabel",
+        events_label: "eventsLabel",
+        expiry_days: "expiryDays",
+        expiry_period_type: "expiryPeriodType",
+        favorite: "favorite",
+        favorites: "favorites",
+        feature_type: "featureType",
+        follow_up_label: "followUpLabel",
+        form_name: "formName",
+        href: "href",
+        id: "id",
+        ignore_overdue_events: "ignoreOverdueEvents",
+        incident_date_label: "incidentDateLabel",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        max_tei_count_to_return: "maxTeiCountToReturn",
+        min_attributes_required_to_search: "minAttributesRequiredToSearch",
+        name: "name",
+        note_label: "noteLabel",
+        notes_label: "notesLabel",
+        notification_templates: "notificationTemplates",
+        only_enroll_once: "onlyEnrollOnce",
+        open_days_after_co_end_date: "openDaysAfterCoEndDate",
+        org_unit_label: "orgUnitLabel",
+        organisation_units: "organisationUnits",
+        program_indicators: "programIndicators",
+        program_rule_variables: "programRuleVariables",
+        program_sections: "programSections",
+        program_stage_label: "programStageLabel",
+        program_stages: "programStages",
+        program_stages_label: "programStagesLabel",
+        program_tracked_entity_attributes: "programTrackedEntityAttributes",
+        program_type: "programType",
+        registration: "registration",
+        related_program: "relatedProgram",
+        relationship_label: "relationshipLabel",
+        relationships_label: "relationshipsLabel",
+        select_enrollment_dates_in_future: "selectEnrollmentDatesInFuture",
+        select_incident_dates_in_future: "selectIncidentDatesInFuture",
+        sharing: "sharing",
+        short_name: "shortName",
+        skip_offline: "skipOffline",
+        style: "style",
+        tracked_entity_attribute_label: "trackedEntityAttributeLabel",
+        tracked_entity_attributes_label: "trackedEntityAttributesLabel",
+        tracked_entity_type: "trackedEntityType",
+        translations: "translations",
+        use_first_stage_during_registration: "useFirstStageDuringRegistration",
+        user: "user",
+        user_roles: "userRoles",
+        version: "version",
+        without_registration: "withoutRegistration",
+    }
 }
 
 impl Program {

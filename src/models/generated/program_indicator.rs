@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ProgramIndicator`]: DHIS2 `org.hisp.dhis.program.ProgramIndicator`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AggregationType, AnalyticsPeriodBoundary, AnalyticsType, CategoryCombo, DimensionItemType,
     LegendSet, ObjectStyle, Program, ProgramIndicatorGroup,
@@ -17,351 +15,235 @@ use crate::models::{
 ///
 /// Served at `/api/programIndicators` (collection key `programIndicators`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgramIndicator {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `aggregateExportAttributeOptionCombo`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "aggregateExportAttributeOptionCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregate_export_attribute_option_combo: Field<String>,
     /// `aggregateExportCategoryOptionCombo`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "aggregateExportCategoryOptionCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregate_export_category_option_combo: Field<String>,
     /// `aggregateExportDataElement`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v42, v43, v44.
-    #[serde(
-        rename = "aggregateExportDataElement",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregate_export_data_element: Field<String>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`).
-    #[serde(
-        rename = "aggregationType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregation_type: Field<AggregationType>,
     /// `analyticsPeriodBoundaries`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "analyticsPeriodBoundaries",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub analytics_period_boundaries: Field<Vec<Ref<AnalyticsPeriodBoundary>>>,
     /// `analyticsType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.AnalyticsType`), required.
-    #[serde(
-        rename = "analyticsType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub analytics_type: Field<AnalyticsType>,
     /// `attributeCombo`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`), required. Only in v42, v43, v44.
-    #[serde(
-        rename = "attributeCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_combo: Field<Ref<CategoryCombo>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `categoryCombo`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryCombo`), required. Only in v42, v43, v44.
-    #[serde(
-        rename = "categoryCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_combo: Field<Ref<CategoryCombo>>,
     /// `categoryMappingIds`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v42, v43, v44.
-    #[serde(
-        rename = "categoryMappingIds",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_mapping_ids: Field<Vec<String>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `decimals`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(rename = "decimals", default, skip_serializing_if = "Field::is_absent")]
     pub decimals: Field<i64>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `dimensionItem`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "dimensionItem",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item: Field<String>,
     /// `dimensionItemType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DimensionItemType`).
-    #[serde(
-        rename = "dimensionItemType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item_type: Field<DimensionItemType>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayInForm`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "displayInForm",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_in_form: Field<bool>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `expression`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "expression",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub expression: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `filter`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "filter", default, skip_serializing_if = "Field::is_absent")]
     pub filter: Field<String>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
     pub legend_set: Field<Ref<LegendSet>>,
     /// `legendSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "legendSets",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub legend_sets: Field<Vec<Ref<LegendSet>>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `orgUnitField`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "orgUnitField",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub org_unit_field: Field<String>,
     /// A UID reference to a Program   (Java name `org.hisp.dhis.program.Program`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`), required.
-    #[serde(rename = "program", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `program`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`), required.
     pub program: Field<Ref<Program>>,
     /// `programIndicatorGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "programIndicatorGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_indicator_groups: Field<Vec<Ref<ProgramIndicatorGroup>>>,
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    #[serde(
-        rename = "queryMods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub query_mods: Field<::serde_json::Value>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `style`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ObjectStyle`).
-    #[serde(rename = "style", default, skip_serializing_if = "Field::is_absent")]
     pub style: Field<Box<ObjectStyle>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    ProgramIndicator {
+        access: "access",
+        aggregate_export_attribute_option_combo: "aggregateExportAttributeOptionCombo",
+        aggregate_export_category_option_combo: "aggregateExportCategoryOptionCombo",
+        aggregate_export_data_element: "aggregateExportDataElement",
+        aggregation_type: "aggregationType",
+        analytics_period_boundaries: "analyticsPeriodBoundaries",
+        analytics_type: "analyticsType",
+        attribute_combo: "attributeCombo",
+        attribute_values: "attributeValues",
+        category_combo: "categoryCombo",
+        category_mapping_ids: "categoryMappingIds",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        decimals: "decimals",
+        description: "description",
+        dimension_item: "dimensionItem",
+        dimension_item_type: "dimensionItemType",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_in_form: "displayInForm",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        expression: "expression",
+        favorite: "favorite",
+        favorites: "favorites",
+        filter: "filter",
+        form_name: "formName",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        legend_set: "legendSet",
+        legend_sets: "legendSets",
+        name: "name",
+        org_unit_field: "orgUnitField",
+        program: "program",
+        program_indicator_groups: "programIndicatorGroups",
+        query_mods: "queryMods",
+        sharing: "sharing",
+        short_name: "shortName",
+        style: "style",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl ProgramIndicator {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ProgramNotificationTemplate`]: DHIS2 `org.hisp.dhis.program.notification.ProgramNotificationTemplate`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     DataElement, NotificationTrigger, ProgramNotificationRecipient, TrackedEntityAttribute,
     UserGroup,
@@ -17,245 +15,165 @@ use crate::models::{
 ///
 /// Served at `/api/programNotificationTemplates` (collection key `programNotificationTemplates`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgramNotificationTemplate {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `deliveryChannels`.
     ///
     /// DHIS2: `COLLECTION of CONSTANT`.
-    #[serde(
-        rename = "deliveryChannels",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub delivery_channels: Field<Vec<String>>,
     /// `displayMessageTemplate`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayMessageTemplate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_message_template: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displaySubjectTemplate`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displaySubjectTemplate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_subject_template: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `messageTemplate`.
     ///
     /// DHIS2: `TEXT`, required, max length 10000.
-    #[serde(
-        rename = "messageTemplate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub message_template: Field<String>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `notificationRecipient`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.notification.ProgramNotificationRecipient`).
-    #[serde(
-        rename = "notificationRecipient",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub notification_recipient: Field<ProgramNotificationRecipient>,
     /// `notificationTrigger`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.notification.NotificationTrigger`).
-    #[serde(
-        rename = "notificationTrigger",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub notification_trigger: Field<NotificationTrigger>,
     /// `notifyParentOrganisationUnitOnly`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "notifyParentOrganisationUnitOnly",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub notify_parent_organisation_unit_only: Field<bool>,
     /// `notifyUsersInHierarchyOnly`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "notifyUsersInHierarchyOnly",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub notify_users_in_hierarchy_only: Field<bool>,
     /// A UID reference to a DataElement   (Java name `org.hisp.dhis.dataelement.DataElement`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
-    #[serde(
-        rename = "recipientDataElement",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `recipientDataElement`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
     pub recipient_data_element: Field<Ref<DataElement>>,
     /// A UID reference to a TrackedEntityAttribute   (Java name `org.hisp.dhis.trackedentity.TrackedEntityAttribute`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`).
-    #[serde(
-        rename = "recipientProgramAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `recipientProgramAttribute`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`).
     pub recipient_program_attribute: Field<Ref<TrackedEntityAttribute>>,
     /// A UID reference to a UserGroup   (Java name `org.hisp.dhis.user.UserGroup`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.UserGroup`).
-    #[serde(
-        rename = "recipientUserGroup",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `recipientUserGroup`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.UserGroup`).
     pub recipient_user_group: Field<Ref<UserGroup>>,
     /// `relativeScheduledDays`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "relativeScheduledDays",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relative_scheduled_days: Field<i64>,
     /// `sendRepeatable`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "sendRepeatable",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub send_repeatable: Field<bool>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `subjectTemplate`.
     ///
     /// DHIS2: `TEXT`, max length 100.
-    #[serde(
-        rename = "subjectTemplate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub subject_template: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    ProgramNotificationTemplate {
+        access: "access",
+        attribute_values: "attributeValues",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        delivery_channels: "deliveryChannels",
+        display_message_template: "displayMessageTemplate",
+        display_name: "displayName",
+        display_subject_template: "displaySubjectTemplate",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        message_template: "messageTemplate",
+        name: "name",
+        notification_recipient: "notificationRecipient",
+        notification_trigger: "notificationTrigger",
+        notify_parent_organisation_unit_only: "notifyParentOrganisationUnitOnly",
+        notify_users_in_hierarchy_only: "notifyUsersInHierarchyOnly",
+        recipient_data_element: "recipientDataElement",
+        recipient_program_attribute: "recipientProgramAttribute",
+        recipient_user_group: "recipientUserGroup",
+        relative_scheduled_days: "relativeScheduledDays",
+        send_repeatable: "sendRepeatable",
+        sharing: "sharing",
+        subject_template: "subjectTemplate",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl ProgramNotificationTemplate {

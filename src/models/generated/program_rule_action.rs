@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ProgramRuleAction`]: DHIS2 `org.hisp.dhis.programrule.ProgramRuleAction`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     DataElement, DhisOption, LegendSet, OptionGroup, ProgramIndicator, ProgramRule,
     ProgramRuleActionEvaluationTime, ProgramRuleActionType, ProgramStage, ProgramStageSection,
@@ -18,261 +16,185 @@ use crate::models::{
 ///
 /// Served at `/api/programRuleActions` (collection key `programRuleActions`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgramRuleAction {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `content`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "content", default, skip_serializing_if = "Field::is_absent")]
     pub content: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `data`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "data", default, skip_serializing_if = "Field::is_absent")]
     pub data: Field<String>,
     /// A UID reference to a DataElement   (Java name `org.hisp.dhis.dataelement.DataElement`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
-    #[serde(
-        rename = "dataElement",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `dataElement`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
     pub data_element: Field<Ref<DataElement>>,
     /// `displayContent`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayContent",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_content: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `evaluationTime`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.programrule.ProgramRuleActionEvaluationTime`), required.
-    #[serde(
-        rename = "evaluationTime",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub evaluation_time: Field<ProgramRuleActionEvaluationTime>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `legendSet`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`). Only in v43, v44.
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub legend_set: Field<Ref<LegendSet>>,
     /// `location`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "location", default, skip_serializing_if = "Field::is_absent")]
     pub location: Field<String>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// A UID reference to a Option   (Java name `org.hisp.dhis.option.Option`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.option.Option`).
-    #[serde(rename = "option", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `option`; DHIS2: `REFERENCE` (`org.hisp.dhis.option.Option`).
     pub option: Field<Ref<DhisOption>>,
     /// A UID reference to a OptionGroup   (Java name `org.hisp.dhis.option.OptionGroup`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionGroup`).
-    #[serde(
-        rename = "optionGroup",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `optionGroup`; DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionGroup`).
     pub option_group: Field<Ref<OptionGroup>>,
     /// `priority`.
     ///
     /// DHIS2: `INTEGER`. Only in v43, v44.
-    #[serde(rename = "priority", default, skip_serializing_if = "Field::is_absent")]
     pub priority: Field<i64>,
     /// A UID reference to a ProgramIndicator   (Java name `org.hisp.dhis.program.ProgramIndicator`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramIndicator`).
-    #[serde(
-        rename = "programIndicator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programIndicator`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramIndicator`).
     pub program_indicator: Field<Ref<ProgramIndicator>>,
     /// A UID reference to a ProgramRule   (Java name `org.hisp.dhis.programrule.ProgramRule`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.programrule.ProgramRule`).
-    #[serde(
-        rename = "programRule",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programRule`; DHIS2: `REFERENCE` (`org.hisp.dhis.programrule.ProgramRule`).
     pub program_rule: Field<Ref<ProgramRule>>,
     /// `programRuleActionEvaluationEnvironments`.
     ///
     /// DHIS2: `COLLECTION of CONSTANT`.
-    #[serde(
-        rename = "programRuleActionEvaluationEnvironments",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_rule_action_evaluation_environments: Field<Vec<String>>,
     /// `programRuleActionType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.programrule.ProgramRuleActionType`), required.
-    #[serde(
-        rename = "programRuleActionType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_rule_action_type: Field<ProgramRuleActionType>,
     /// A UID reference to a ProgramStage   (Java name `org.hisp.dhis.program.ProgramStage`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
-    #[serde(
-        rename = "programStage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programStage`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
     pub program_stage: Field<Ref<ProgramStage>>,
     /// A UID reference to a ProgramStageSection   (Java name `org.hisp.dhis.program.ProgramStageSection`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStageSection`).
-    #[serde(
-        rename = "programStageSection",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programStageSection`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStageSection`).
     pub program_stage_section: Field<Ref<ProgramStageSection>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `templateUid`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "templateUid",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub template_uid: Field<String>,
     /// A UID reference to a TrackedEntityAttribute   (Java name `org.hisp.dhis.trackedentity.TrackedEntityAttribute`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`).
-    #[serde(
-        rename = "trackedEntityAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityAttribute`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`).
     pub tracked_entity_attribute: Field<Ref<TrackedEntityAttribute>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    ProgramRuleAction {
+        access: "access",
+        attribute_values: "attributeValues",
+        code: "code",
+        content: "content",
+        created: "created",
+        created_by: "createdBy",
+        data: "data",
+        data_element: "dataElement",
+        display_content: "displayContent",
+        display_name: "displayName",
+        evaluation_time: "evaluationTime",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        legend_set: "legendSet",
+        location: "location",
+        name: "name",
+        option: "option",
+        option_group: "optionGroup",
+        priority: "priority",
+        program_indicator: "programIndicator",
+        program_rule: "programRule",
+        program_rule_action_evaluation_environments: "programRuleActionEvaluationEnvironments",
+        program_rule_action_type: "programRuleActionType",
+        program_stage: "programStage",
+        program_stage_section: "programStageSection",
+        sharing: "sharing",
+        template_uid: "templateUid",
+        tracked_entity_attribute: "trackedEntityAttribute",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl ProgramRuleAction {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ProgramStage`]: DHIS2 `org.hisp.dhis.program.ProgramStage`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     DataElement, DataEntryForm, FeatureType, FormType, ObjectStyle, Program,
     ProgramNotificationTemplate, ProgramStageDataElement, ProgramStageSection, ValidationStrategy,
@@ -17,486 +15,310 @@ use crate::models::{
 ///
 /// Served at `/api/programStages` (collection key `programStages`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgramStage {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `allowGenerateNextVisit`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "allowGenerateNextVisit",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub allow_generate_next_visit: Field<bool>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `autoGenerateEvent`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "autoGenerateEvent",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub auto_generate_event: Field<bool>,
     /// `blockEntryForm`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "blockEntryForm",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub block_entry_form: Field<bool>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// A UID reference to a DataEntryForm   (Java name `org.hisp.dhis.dataentryform.DataEntryForm`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataentryform.DataEntryForm`).
-    #[serde(
-        rename = "dataEntryForm",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `dataEntryForm`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataentryform.DataEntryForm`).
     pub data_entry_form: Field<Ref<DataEntryForm>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayDueDateLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDueDateLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_due_date_label: Field<String>,
     /// `displayEventLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayEventLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_event_label: Field<String>,
     /// `displayEventsLabel`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v43, v44.
-    #[serde(
-        rename = "displayEventsLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_events_label: Field<String>,
     /// `displayExecutionDateLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayExecutionDateLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_execution_date_label: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayGenerateEventBox`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "displayGenerateEventBox",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_generate_event_box: Field<bool>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayProgramStageLabel`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayProgramStageLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_program_stage_label: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `dueDateLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "dueDateLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub due_date_label: Field<String>,
     /// `enableUserAssignment`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "enableUserAssignment",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub enable_user_assignment: Field<bool>,
     /// `eventLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "eventLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub event_label: Field<String>,
     /// `eventsLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v43, v44.
-    #[serde(
-        rename = "eventsLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub events_label: Field<String>,
     /// `executionDateLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "executionDateLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub execution_date_label: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `featureType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.organisationunit.FeatureType`).
-    #[serde(
-        rename = "featureType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub feature_type: Field<FeatureType>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `formType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.dataset.FormType`), read-only.
-    #[serde(rename = "formType", default, skip_serializing_if = "Field::is_absent")]
     pub form_type: Field<FormType>,
     /// `generatedByEnrollmentDate`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "generatedByEnrollmentDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub generated_by_enrollment_date: Field<bool>,
     /// `hideDueDate`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "hideDueDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub hide_due_date: Field<bool>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `minDaysFromStart`.
     ///
     /// DHIS2: `INTEGER`, required.
-    #[serde(
-        rename = "minDaysFromStart",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub min_days_from_start: Field<i64>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// A UID reference to a DataElement   (Java name `org.hisp.dhis.dataelement.DataElement`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
-    #[serde(
-        rename = "nextScheduleDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `nextScheduleDate`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
     pub next_schedule_date: Field<Ref<DataElement>>,
     /// `notificationTemplates`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "notificationTemplates",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub notification_templates: Field<Vec<Ref<ProgramNotificationTemplate>>>,
     /// `openAfterEnrollment`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "openAfterEnrollment",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub open_after_enrollment: Field<bool>,
     /// `periodType`.
     ///
     /// DHIS2: `TEXT` (`org.hisp.dhis.period.PeriodType`), max length 255.
-    #[serde(
-        rename = "periodType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub period_type: Field<String>,
     /// `preGenerateUID`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "preGenerateUID",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub pre_generate_uid: Field<bool>,
     /// A UID reference to a Program   (Java name `org.hisp.dhis.program.Program`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
-    #[serde(rename = "program", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `program`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
     pub program: Field<Ref<Program>>,
     /// `programStageDataElements`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "programStageDataElements",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_stage_data_elements: Field<Vec<Ref<ProgramStageDataElement>>>,
     /// `programStageLabel`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "programStageLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_stage_label: Field<String>,
     /// `programStageSections`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "programStageSections",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_stage_sections: Field<Vec<Ref<ProgramStageSection>>>,
     /// `referral`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(rename = "referral", default, skip_serializing_if = "Field::is_absent")]
     pub referral: Field<bool>,
     /// `remindCompleted`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "remindCompleted",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub remind_completed: Field<bool>,
     /// `repeatable`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "repeatable",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub repeatable: Field<bool>,
     /// `reportDateToUse`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "reportDateToUse",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub report_date_to_use: Field<String>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `sortOrder`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sort_order: Field<i64>,
     /// `standardInterval`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "standardInterval",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub standard_interval: Field<i64>,
     /// `style`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ObjectStyle`).
-    #[serde(rename = "style", default, skip_serializing_if = "Field::is_absent")]
     pub style: Field<Box<ObjectStyle>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `validationStrategy`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.ValidationStrategy`).
-    #[serde(
-        rename = "validationStrategy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub validation_strategy: Field<ValidationStrategy>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    ProgramStage {
+        access: "access",
+        allow_generate_next_visit: "allowGenerateNextVisit",
+        attribute_values: "attributeValues",
+        auto_generate_event: "autoGenerateEvent",
+        block_entry_form: "blockEntryForm",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        data_entry_form: "dataEntryForm",
+        description: "description",
+        display_description: "displayDescription",
+        display_due_date_label: "displayDueDateLabel",
+        display_event_label: "displayEventLabel",
+        display_events_label: "displayEventsLabel",
+        display_execution_date_label: "displayExecutionDateLabel",
+        display_form_name: "displayFormName",
+        display_generate_event_box: "displayGenerateEventBox",
+        display_name: "displayName",
+        display_program_stage_label: "displayProgramStageLabel",
+        display_short_name: "displayShortName",
+        due_date_label: "dueDateLabel",
+        enable_user_assignment: "enableUserAssignment",
+        event_label: "eventLabel",
+        events_label: "eventsLabel",
+        execution_date_label: "executionDateLabel",
+        favorite: "favorite",
+        favorites: "favorites",
+        feature_type: "featureType",
+        form_name: "formName",
+        form_type: "formType",
+        generated_by_enrollment_date: "generatedByEnrollmentDate",
+        hide_due_date: "hideDueDate",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        min_days_from_start: "minDaysFromStart",
+        name: "name",
+        next_schedule_date: "nextScheduleDate",
+        notification_templates: "notificationTemplates",
+        open_after_enrollment: "openAfterEnrollment",
+        period_type: "periodType",
+        pre_generate_uid: "preGenerateUID",
+        program: "program",
+        program_stage_data_elements: "programStageDataElements",
+        program_stage_label: "programStageLabel",
+        program_stage_sections: "programStageSections",
+        referral: "referral",
+        remind_completed: "remindCompleted",
+        repeatable: "repeatable",
+        report_date_to_use: "reportDateToUse",
+        sharing: "sharing",
+        short_name: "shortName",
+        sort_order: "sortOrder",
+        standard_interval: "standardInterval",
+        style: "style",
+        translations: "translations",
+        user: "user",
+        validation_strategy: "validationStrategy",
+    }
 }
 
 impl ProgramStage {

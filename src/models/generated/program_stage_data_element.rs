@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ProgramStageDataElement`]: DHIS2 `org.hisp.dhis.program.ProgramStageDataElement`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{DataElement, ProgramStage};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
@@ -14,218 +12,150 @@ use crate::models::{
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgramStageDataElement {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `allowFutureDate`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "allowFutureDate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub allow_future_date: Field<bool>,
     /// `allowProvidedElsewhere`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "allowProvidedElsewhere",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub allow_provided_elsewhere: Field<bool>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `compulsory`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "compulsory",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub compulsory: Field<bool>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// A UID reference to a DataElement   (Java name `org.hisp.dhis.dataelement.DataElement`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`), required.
-    #[serde(
-        rename = "dataElement",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `dataElement`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`), required.
     pub data_element: Field<Ref<DataElement>>,
     /// `displayInReports`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "displayInReports",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_in_reports: Field<bool>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// A UID reference to a ProgramStage   (Java name `org.hisp.dhis.program.ProgramStage`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
-    #[serde(
-        rename = "programStage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programStage`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
     pub program_stage: Field<Ref<ProgramStage>>,
     /// `renderOptionsAsRadio`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "renderOptionsAsRadio",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub render_options_as_radio: Field<bool>,
     /// The exact type is unknown.   (Java type was: `org.hisp.dhis.render.DeviceRenderTypeMap<org.hisp.dhis.render.type.ValueTypeRenderingObject>`)
     ///
-    /// DHIS2: `COMPLEX` (`org.hisp.dhis.render.DeviceRenderTypeMap`).
-    #[serde(
-        rename = "renderType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `renderType`; DHIS2: `COMPLEX` (`org.hisp.dhis.render.DeviceRenderTypeMap`).
     pub render_type: Field<::serde_json::Value>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `skipAnalytics`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "skipAnalytics",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub skip_analytics: Field<bool>,
     /// `skipSynchronization`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "skipSynchronization",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub skip_synchronization: Field<bool>,
     /// `sortOrder`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sort_order: Field<i64>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    ProgramStageDataElement {
+        access: "access",
+        allow_future_date: "allowFutureDate",
+        allow_provided_elsewhere: "allowProvidedElsewhere",
+        attribute_values: "attributeValues",
+        code: "code",
+        compulsory: "compulsory",
+        created: "created",
+        created_by: "createdBy",
+        data_element: "dataElement",
+        display_in_reports: "displayInReports",
+        display_name: "displayName",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        name: "name",
+        program_stage: "programStage",
+        render_options_as_radio: "renderOptionsAsRadio",
+        render_type: "renderType",
+        sharing: "sharing",
+        skip_analytics: "skipAnalytics",
+        skip_synchronization: "skipSynchronization",
+        sort_order: "sortOrder",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl ProgramStageDataElement {

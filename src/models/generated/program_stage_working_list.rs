@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ProgramStageWorkingList`]: DHIS2 `org.hisp.dhis.programstageworkinglist.ProgramStageWorkingList`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{Program, ProgramStage};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
@@ -14,160 +12,120 @@ use crate::models::{
 ///
 /// Served at `/api/programStageWorkingLists` (collection key `programStageWorkingLists`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgramStageWorkingList {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// A UID reference to a Program   (Java name `org.hisp.dhis.program.Program`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`), required.
-    #[serde(rename = "program", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `program`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`), required.
     pub program: Field<Ref<Program>>,
     /// A UID reference to a ProgramStage   (Java name `org.hisp.dhis.program.ProgramStage`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`), required.
-    #[serde(
-        rename = "programStage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programStage`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`), required.
     pub program_stage: Field<Ref<ProgramStage>>,
     /// `programStageQueryCriteria`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.programstageworkinglist.ProgramStageQueryCriteria`).
-    #[serde(
-        rename = "programStageQueryCriteria",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_stage_query_criteria: Field<::serde_json::Value>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    ProgramStageWorkingList {
+        access: "access",
+        attribute_values: "attributeValues",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        description: "description",
+        display_description: "displayDescription",
+        display_name: "displayName",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        name: "name",
+        program: "program",
+        program_stage: "programStage",
+        program_stage_query_criteria: "programStageQueryCriteria",
+        sharing: "sharing",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl ProgramStageWorkingList {

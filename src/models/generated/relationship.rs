@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Relationship`]: DHIS2 `org.hisp.dhis.relationship.Relationship`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{ObjectStyle, RelationshipItem, RelationshipType};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
@@ -14,171 +12,135 @@ use crate::models::{
 ///
 /// Served at `/api/relationships` (collection key `relationships`).
 /// Present in v41. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Relationship {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// `createdAtClient`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "createdAtClient",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_at_client: Field<DhisDate>,
     /// `createdBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_by: Field<UserRef>,
     /// `deleted`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "deleted", default, skip_serializing_if = "Field::is_absent")]
     pub deleted: Field<bool>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `from`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.relationship.RelationshipItem`), unique.
-    #[serde(rename = "from", default, skip_serializing_if = "Field::is_absent")]
     pub from: Field<Box<RelationshipItem>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// `lastUpdatedBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated_by: Field<UserRef>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `relationshipType`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.relationship.RelationshipType`), required.
-    #[serde(
-        rename = "relationshipType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relationship_type: Field<Ref<RelationshipType>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `style`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ObjectStyle`).
-    #[serde(rename = "style", default, skip_serializing_if = "Field::is_absent")]
     pub style: Field<Box<ObjectStyle>>,
     /// `to`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.relationship.RelationshipItem`), unique.
-    #[serde(rename = "to", default, skip_serializing_if = "Field::is_absent")]
     pub to: Field<Box<RelationshipItem>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `user`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Relationship {
+        access: "access",
+        attribute_values: "attributeValues",
+        code: "code",
+        created: "created",
+        created_at_client: "createdAtClient",
+        created_by: "createdBy",
+        deleted: "deleted",
+        description: "description",
+        display_name: "displayName",
+        favorite: "favorite",
+        favorites: "favorites",
+        form_name: "formName",
+        from: "from",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        name: "name",
+        relationship_type: "relationshipType",
+        sharing: "sharing",
+        style: "style",
+        to: "to",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl Relationship {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`RelationshipConstraint`]: DHIS2 `org.hisp.dhis.relationship.RelationshipConstraint`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{Program, ProgramStage, RelationshipEntity, TrackedEntityType};
 use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
@@ -11,52 +9,40 @@ use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RelationshipConstraint {
     /// A UID reference to a Program   (Java name `org.hisp.dhis.program.Program`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
-    #[serde(rename = "program", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `program`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
     pub program: Field<Ref<Program>>,
     /// A UID reference to a ProgramStage   (Java name `org.hisp.dhis.program.ProgramStage`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
-    #[serde(
-        rename = "programStage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programStage`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
     pub program_stage: Field<Ref<ProgramStage>>,
     /// `relationshipEntity`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.relationship.RelationshipEntity`).
-    #[serde(
-        rename = "relationshipEntity",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relationship_entity: Field<RelationshipEntity>,
     /// A UID reference to a TrackedEntityType   (Java name `org.hisp.dhis.trackedentity.TrackedEntityType`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
-    #[serde(
-        rename = "trackedEntityType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityType`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
     pub tracked_entity_type: Field<Ref<TrackedEntityType>>,
     /// `trackerDataView`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.trackerdataview.TrackerDataView`).
-    #[serde(
-        rename = "trackerDataView",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub tracker_data_view: Field<::serde_json::Value>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    RelationshipConstraint {
+        program: "program",
+        program_stage: "programStage",
+        relationship_entity: "relationshipEntity",
+        tracked_entity_type: "trackedEntityType",
+        tracker_data_view: "trackerDataView",
+    }
 }
 
 impl RelationshipConstraint {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`RelationshipItem`]: DHIS2 `org.hisp.dhis.relationship.RelationshipItem`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{Enrollment, Event, Relationship, TrackedEntity};
 use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
@@ -11,43 +9,35 @@ use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RelationshipItem {
     /// A UID reference to a Enrollment   (Java name `org.hisp.dhis.program.Enrollment`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Enrollment`).
-    #[serde(
-        rename = "enrollment",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `enrollment`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Enrollment`).
     pub enrollment: Field<Ref<Enrollment>>,
     /// A UID reference to a Event   (Java name `org.hisp.dhis.program.Event`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Event`).
-    #[serde(rename = "event", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `event`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Event`).
     pub event: Field<Ref<Event>>,
     /// A UID reference to a Relationship   (Java name `org.hisp.dhis.relationship.Relationship`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.relationship.Relationship`).
-    #[serde(
-        rename = "relationship",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `relationship`; DHIS2: `REFERENCE` (`org.hisp.dhis.relationship.Relationship`).
     pub relationship: Field<Ref<Relationship>>,
     /// A UID reference to a TrackedEntity   (Java name `org.hisp.dhis.trackedentity.TrackedEntity`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntity`).
-    #[serde(
-        rename = "trackedEntity",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntity`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntity`).
     pub tracked_entity: Field<Ref<TrackedEntity>>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    RelationshipItem {
+        enrollment: "enrollment",
+        event: "event",
+        relationship: "relationship",
+        tracked_entity: "trackedEntity",
+    }
 }
 
 impl RelationshipItem {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Section`]: DHIS2 `org.hisp.dhis.dataset.Section`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{CategoryCombo, DataElement, DataElementOperand, DataSet, Indicator};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
@@ -14,214 +12,150 @@ use crate::models::{
 ///
 /// Served at `/api/sections` (collection key `sections`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Section {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `categoryCombos`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`, read-only.
-    #[serde(
-        rename = "categoryCombos",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub category_combos: Field<Vec<Ref<CategoryCombo>>>,
     /// `code`.
     ///
     /// DHIS2: `TEXT`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `dataElements`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "dataElements",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_elements: Field<Vec<Ref<DataElement>>>,
     /// A UID reference to a DataSet   (Java name `org.hisp.dhis.dataset.DataSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataset.DataSet`), required.
-    #[serde(rename = "dataSet", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `dataSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataset.DataSet`), required.
     pub data_set: Field<Ref<DataSet>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `disableDataElementAutoGroup`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "disableDataElementAutoGroup",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub disable_data_element_auto_group: Field<bool>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayOptions`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "displayOptions",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_options: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `greyedFields`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "greyedFields",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub greyed_fields: Field<Vec<Ref<DataElementOperand>>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `indicators`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "indicators",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub indicators: Field<Vec<Ref<Indicator>>>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `showColumnTotals`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "showColumnTotals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub show_column_totals: Field<bool>,
     /// `showRowTotals`.
     ///
     /// DHIS2: `BOOLEAN`, required.
-    #[serde(
-        rename = "showRowTotals",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub show_row_totals: Field<bool>,
     /// `sortOrder`.
     ///
     /// DHIS2: `INTEGER`, required.
-    #[serde(
-        rename = "sortOrder",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sort_order: Field<i64>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`). Only in v41, v42.
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`). Only in v41, v42.
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    Section {
+        access: "access",
+        attribute_values: "attributeValues",
+        category_combos: "categoryCombos",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        data_elements: "dataElements",
+        data_set: "dataSet",
+        description: "description",
+        disable_data_element_auto_group: "disableDataElementAutoGroup",
+        display_name: "displayName",
+        display_options: "displayOptions",
+        favorite: "favorite",
+        favorites: "favorites",
+        greyed_fields: "greyedFields",
+        href: "href",
+        id: "id",
+        indicators: "indicators",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        name: "name",
+        sharing: "sharing",
+        show_column_totals: "showColumnTotals",
+        show_row_totals: "showRowTotals",
+        sort_order: "sortOrder",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl Section {

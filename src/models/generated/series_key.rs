@@ -2,29 +2,31 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`SeriesKey`]: DHIS2 `org.hisp.dhis.visualization.SeriesKey`.
 
-use serde::{Deserialize, Serialize};
-
 use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **Series Key** (`org.hisp.dhis.visualization.SeriesKey`).
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SeriesKey {
     /// `hidden`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "hidden", default, skip_serializing_if = "Field::is_absent")]
     pub hidden: Field<bool>,
     /// `label`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.visualization.StyledObject`).
-    #[serde(rename = "label", default, skip_serializing_if = "Field::is_absent")]
     pub label: Field<::serde_json::Value>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    SeriesKey {
+        hidden: "hidden",
+        label: "label",
+    }
 }
 
 impl SeriesKey {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`SMSCommand`]: DHIS2 `org.hisp.dhis.sms.command.SMSCommand`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{CompletenessMethod, DataSet, ParserType, Program, ProgramStage, UserGroup};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
@@ -14,260 +12,180 @@ use crate::models::{
 ///
 /// Served at `/api/smsCommands` (collection key `smsCommands`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SMSCommand {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `codeValueSeparator`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "codeValueSeparator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub code_value_separator: Field<String>,
     /// `completenessMethod`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.sms.command.CompletenessMethod`).
-    #[serde(
-        rename = "completenessMethod",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub completeness_method: Field<CompletenessMethod>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `currentPeriodUsedForReporting`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "currentPeriodUsedForReporting",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub current_period_used_for_reporting: Field<bool>,
     /// A UID reference to a DataSet   (Java name `org.hisp.dhis.dataset.DataSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.dataset.DataSet`).
-    #[serde(rename = "dataset", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `dataset`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataset.DataSet`).
     pub dataset: Field<Ref<DataSet>>,
     /// `defaultMessage`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "defaultMessage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub default_message: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `moreThanOneOrgUnitMessage`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "moreThanOneOrgUnitMessage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub more_than_one_org_unit_message: Field<String>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `noUserMessage`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "noUserMessage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub no_user_message: Field<String>,
     /// `parserType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.sms.parse.ParserType`).
-    #[serde(
-        rename = "parserType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub parser_type: Field<ParserType>,
     /// A UID reference to a Program   (Java name `org.hisp.dhis.program.Program`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
-    #[serde(rename = "program", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `program`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.Program`).
     pub program: Field<Ref<Program>>,
     /// A UID reference to a ProgramStage   (Java name `org.hisp.dhis.program.ProgramStage`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
-    #[serde(
-        rename = "programStage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programStage`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
     pub program_stage: Field<Ref<ProgramStage>>,
     /// `receivedMessage`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "receivedMessage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub received_message: Field<String>,
     /// `separator`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "separator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub separator: Field<String>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `smsCodes`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(rename = "smsCodes", default, skip_serializing_if = "Field::is_absent")]
     pub sms_codes: Field<Vec<::serde_json::Value>>,
     /// `specialCharacters`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "specialCharacters",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub special_characters: Field<Vec<::serde_json::Value>>,
     /// `successMessage`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "successMessage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub success_message: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// A UID reference to a UserGroup   (Java name `org.hisp.dhis.user.UserGroup`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.UserGroup`).
-    #[serde(
-        rename = "userGroup",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `userGroup`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.UserGroup`).
     pub user_group: Field<Ref<UserGroup>>,
     /// `wrongFormatMessage`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "wrongFormatMessage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub wrong_format_message: Field<String>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    SMSCommand {
+        access: "access",
+        attribute_values: "attributeValues",
+        code: "code",
+        code_value_separator: "codeValueSeparator",
+        completeness_method: "completenessMethod",
+        created: "created",
+        created_by: "createdBy",
+        current_period_used_for_reporting: "currentPeriodUsedForReporting",
+        dataset: "dataset",
+        default_message: "defaultMessage",
+        display_name: "displayName",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        more_than_one_org_unit_message: "moreThanOneOrgUnitMessage",
+        name: "name",
+        no_user_message: "noUserMessage",
+        parser_type: "parserType",
+        program: "program",
+        program_stage: "programStage",
+        received_message: "receivedMessage",
+        separator: "separator",
+        sharing: "sharing",
+        sms_codes: "smsCodes",
+        special_characters: "specialCharacters",
+        success_message: "successMessage",
+        translations: "translations",
+        user: "user",
+        user_group: "userGroup",
+        wrong_format_message: "wrongFormatMessage",
+    }
 }
 
 impl SMSCommand {

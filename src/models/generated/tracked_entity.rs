@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`TrackedEntity`]: DHIS2 `org.hisp.dhis.trackedentity.TrackedEntity`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     Enrollment, OrganisationUnit, RelationshipItem, TrackedEntityAttributeValue, TrackedEntityType,
 };
@@ -16,238 +14,170 @@ use crate::models::{
 ///
 /// Served at `/api/trackedEntityInstances` (collection key `trackedEntityInstances`).
 /// Present in v41. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackedEntity {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// `createdAtClient`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "createdAtClient",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_at_client: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `createdByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    #[serde(
-        rename = "createdByUserInfo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub created_by_user_info: Field<::serde_json::Value>,
     /// `deleted`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "deleted", default, skip_serializing_if = "Field::is_absent")]
     pub deleted: Field<bool>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `enrollments`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "enrollments",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub enrollments: Field<Vec<Ref<Enrollment>>>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `geometry`.
     ///
     /// DHIS2: `COMPLEX`.
-    #[serde(rename = "geometry", default, skip_serializing_if = "Field::is_absent")]
     pub geometry: Field<::serde_json::Value>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `inactive`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "inactive", default, skip_serializing_if = "Field::is_absent")]
     pub inactive: Field<bool>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// `lastUpdatedAtClient`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdatedAtClient",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated_at_client: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `lastUpdatedByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    #[serde(
-        rename = "lastUpdatedByUserInfo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated_by_user_info: Field<::serde_json::Value>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// A UID reference to a OrganisationUnit   (Java name `org.hisp.dhis.organisationunit.OrganisationUnit`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`), required.
-    #[serde(
-        rename = "organisationUnit",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `organisationUnit`; DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`), required.
     pub organisation_unit: Field<Ref<OrganisationUnit>>,
     /// `potentialDuplicate`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "potentialDuplicate",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub potential_duplicate: Field<bool>,
     /// `programOwners`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "programOwners",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub program_owners: Field<Vec<::serde_json::Value>>,
     /// `relationshipItems`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "relationshipItems",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub relationship_items: Field<Vec<RelationshipItem>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `storedBy`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "storedBy", default, skip_serializing_if = "Field::is_absent")]
     pub stored_by: Field<String>,
     /// `trackedEntityAttributeValues`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "trackedEntityAttributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub tracked_entity_attribute_values: Field<Vec<TrackedEntityAttributeValue>>,
     /// A UID reference to a TrackedEntityType   (Java name `org.hisp.dhis.trackedentity.TrackedEntityType`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
-    #[serde(
-        rename = "trackedEntityType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityType`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
     pub tracked_entity_type: Field<Ref<TrackedEntityType>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    TrackedEntity {
+        access: "access",
+        attribute_values: "attributeValues",
+        code: "code",
+        created: "created",
+        created_at_client: "createdAtClient",
+        created_by: "createdBy",
+        created_by_user_info: "createdByUserInfo",
+        deleted: "deleted",
+        display_name: "displayName",
+        enrollments: "enrollments",
+        favorite: "favorite",
+        favorites: "favorites",
+        geometry: "geometry",
+        href: "href",
+        id: "id",
+        inactive: "inactive",
+        last_updated: "lastUpdated",
+        last_updated_at_client: "lastUpdatedAtClient",
+        last_updated_by: "lastUpdatedBy",
+        last_updated_by_user_info: "lastUpdatedByUserInfo",
+        name: "name",
+        organisation_unit: "organisationUnit",
+        potential_duplicate: "potentialDuplicate",
+        program_owners: "programOwners",
+        relationship_items: "relationshipItems",
+        sharing: "sharing",
+        stored_by: "storedBy",
+        tracked_entity_attribute_values: "trackedEntityAttributeValues",
+        tracked_entity_type: "trackedEntityType",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl TrackedEntity {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`TrackedEntityAttribute`]: DHIS2 `org.hisp.dhis.trackedentity.TrackedEntityAttribute`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     AggregationType, DimensionItemType, LegendSet, ObjectStyle, OptionSet, QueryOperator, ValueType,
 };
@@ -16,414 +14,270 @@ use crate::models::{
 ///
 /// Served at `/api/trackedEntityAttributes` (collection key `trackedEntityAttributes`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackedEntityAttribute {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`), required.
-    #[serde(
-        rename = "aggregationType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub aggregation_type: Field<AggregationType>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// Set of `QueryOperator`s that cannot be used with the current Tracked Entity Attribute.
     ///
-    /// DHIS2: `COLLECTION of CONSTANT`. Only in v43, v44.
-    #[serde(
-        rename = "blockedSearchOperators",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `blockedSearchOperators`; DHIS2: `COLLECTION of CONSTANT`. Only in v43, v44.
     pub blocked_search_operators: Field<Vec<String>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `confidential`.
     ///
     /// DHIS2: `BOOLEAN`. Only in v41, v42, v43.
-    #[serde(
-        rename = "confidential",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub confidential: Field<bool>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `dimensionItem`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "dimensionItem",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item: Field<String>,
     /// `dimensionItemType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DimensionItemType`).
-    #[serde(
-        rename = "dimensionItemType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub dimension_item_type: Field<DimensionItemType>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayInListNoProgram`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "displayInListNoProgram",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_in_list_no_program: Field<bool>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayOnVisitSchedule`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "displayOnVisitSchedule",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_on_visit_schedule: Field<bool>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `expression`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "expression",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub expression: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `fieldMask`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "fieldMask",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub field_mask: Field<String>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `generated`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "generated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub generated: Field<bool>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `inherit`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "inherit", default, skip_serializing_if = "Field::is_absent")]
     pub inherit: Field<bool>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
     pub legend_set: Field<Ref<LegendSet>>,
     /// `legendSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "legendSets",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub legend_sets: Field<Vec<Ref<LegendSet>>>,
     /// Minimum number of characters required to search within the current Tracked Entity Attribute. A value of 0 means no minimum.
     ///
-    /// DHIS2: `INTEGER`. Only in v43, v44.
-    #[serde(
-        rename = "minCharactersToSearch",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `minCharactersToSearch`; DHIS2: `INTEGER`. Only in v43, v44.
     pub min_characters_to_search: Field<i64>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// A UID reference to a OptionSet   (Java name `org.hisp.dhis.option.OptionSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionSet`).
-    #[serde(
-        rename = "optionSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `optionSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.option.OptionSet`).
     pub option_set: Field<Ref<OptionSet>>,
     /// `optionSetValue`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
-    #[serde(
-        rename = "optionSetValue",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub option_set_value: Field<bool>,
     /// `orgunitScope`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "orgunitScope",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub orgunit_scope: Field<bool>,
     /// `pattern`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "pattern", default, skip_serializing_if = "Field::is_absent")]
     pub pattern: Field<String>,
     /// Suggested `QueryOperator` to use for the current Tracked Entity Attribute.
     ///
-    /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.QueryOperator`). Only in v43, v44.
-    #[serde(
-        rename = "preferredSearchOperator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `preferredSearchOperator`; DHIS2: `CONSTANT` (`org.hisp.dhis.common.QueryOperator`). Only in v43, v44.
     pub preferred_search_operator: Field<QueryOperator>,
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    #[serde(
-        rename = "queryMods",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub query_mods: Field<::serde_json::Value>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// Indicates whether this attribute should be excluded from analytics.
     ///
-    /// DHIS2: `BOOLEAN`. Only in v43, v44.
-    #[serde(
-        rename = "skipAnalytics",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `skipAnalytics`; DHIS2: `BOOLEAN`. Only in v43, v44.
     pub skip_analytics: Field<bool>,
     /// `skipSynchronization`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "skipSynchronization",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub skip_synchronization: Field<bool>,
     /// `sortOrderInListNoProgram`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "sortOrderInListNoProgram",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sort_order_in_list_no_program: Field<i64>,
     /// `sortOrderInVisitSchedule`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "sortOrderInVisitSchedule",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub sort_order_in_visit_schedule: Field<i64>,
     /// `style`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ObjectStyle`).
-    #[serde(rename = "style", default, skip_serializing_if = "Field::is_absent")]
     pub style: Field<Box<ObjectStyle>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `trigramIndexable`.
     ///
     /// DHIS2: `BOOLEAN`, required. Only in v43, v44.
-    #[serde(
-        rename = "trigramIndexable",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub trigram_indexable: Field<bool>,
     /// `trigramIndexed`.
     ///
     /// DHIS2: `BOOLEAN`. Only in v43, v44.
-    #[serde(
-        rename = "trigramIndexed",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub trigram_indexed: Field<bool>,
     /// `unique`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "unique", default, skip_serializing_if = "Field::is_absent")]
     pub unique: Field<bool>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `valueType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), required.
-    #[serde(
-        rename = "valueType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub value_type: Field<ValueType>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    TrackedEntityAttribute {
+        access: "access",
+        aggregation_type: "aggregationType",
+        attribute_values: "attributeValues",
+        blocked_search_operators: "blockedSearchOperators",
+        code: "code",
+        confidential: "confidential",
+        created: "created",
+        created_by: "createdBy",
+        description: "description",
+        dimension_item: "dimensionItem",
+        dimension_item_type: "dimensionItemType",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_in_list_no_program: "displayInListNoProgram",
+        display_name: "displayName",
+        display_on_visit_schedule: "displayOnVisitSchedule",
+        display_short_name: "displayShortName",
+        expression: "expression",
+        favorite: "favorite",
+        favorites: "favorites",
+        field_mask: "fieldMask",
+        form_name: "formName",
+        generated: "generated",
+        href: "href",
+        id: "id",
+        inherit: "inherit",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        legend_set: "legendSet",
+        legend_sets: "legendSets",
+        min_characters_to_search: "minCharactersToSearch",
+        name: "name",
+        option_set: "optionSet",
+        option_set_value: "optionSetValue",
+        orgunit_scope: "orgunitScope",
+        pattern: "pattern",
+        preferred_search_operator: "preferredSearchOperator",
+        query_mods: "queryMods",
+        sharing: "sharing",
+        short_name: "shortName",
+        skip_analytics: "skipAnalytics",
+        skip_synchronization: "skipSynchronization",
+        sort_order_in_list_no_program: "sortOrderInListNoProgram",
+        sort_order_in_visit_schedule: "sortOrderInVisitSchedule",
+        style: "style",
+        translations: "translations",
+        trigram_indexable: "trigramIndexable",
+        trigram_indexed: "trigramIndexed",
+        unique: "unique",
+        user: "user",
+        value_type: "valueType",
+    }
 }
 
 impl TrackedEntityAttribute {

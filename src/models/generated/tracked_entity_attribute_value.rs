@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`TrackedEntityAttributeValue`]: DHIS2 `org.hisp.dhis.trackedentityattributevalue.TrackedEntityAttributeValue`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{TrackedEntity, TrackedEntityAttribute};
 use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
@@ -11,53 +9,45 @@ use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackedEntityAttributeValue {
     /// `created`.
     ///
     /// DHIS2: `DATE`, required.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`, required.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// `storedBy`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "storedBy", default, skip_serializing_if = "Field::is_absent")]
     pub stored_by: Field<String>,
     /// A UID reference to a TrackedEntityAttribute   (Java name `org.hisp.dhis.trackedentity.TrackedEntityAttribute`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`).
-    #[serde(
-        rename = "trackedEntityAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityAttribute`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`).
     pub tracked_entity_attribute: Field<Ref<TrackedEntityAttribute>>,
     /// A UID reference to a TrackedEntity   (Java name `org.hisp.dhis.trackedentity.TrackedEntity`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntity`).
-    #[serde(
-        rename = "trackedEntityInstance",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityInstance`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntity`).
     pub tracked_entity_instance: Field<Ref<TrackedEntity>>,
     /// `value`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "value", default, skip_serializing_if = "Field::is_absent")]
     pub value: Field<String>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    TrackedEntityAttributeValue {
+        created: "created",
+        last_updated: "lastUpdated",
+        stored_by: "storedBy",
+        tracked_entity_attribute: "trackedEntityAttribute",
+        tracked_entity_instance: "trackedEntityInstance",
+        value: "value",
+    }
 }
 
 impl TrackedEntityAttributeValue {

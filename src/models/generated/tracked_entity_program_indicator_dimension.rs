@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`TrackedEntityProgramIndicatorDimension`]: DHIS2 `org.hisp.dhis.trackedentity.TrackedEntityProgramIndicatorDimension`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{LegendSet, ProgramIndicator};
 use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
@@ -11,34 +9,30 @@ use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackedEntityProgramIndicatorDimension {
     /// `filter`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "filter", default, skip_serializing_if = "Field::is_absent")]
     pub filter: Field<String>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`).
-    #[serde(
-        rename = "legendSet",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`).
     pub legend_set: Field<Ref<LegendSet>>,
     /// A UID reference to a ProgramIndicator   (Java name `org.hisp.dhis.program.ProgramIndicator`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramIndicator`).
-    #[serde(
-        rename = "programIndicator",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `programIndicator`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramIndicator`).
     pub program_indicator: Field<Ref<ProgramIndicator>>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    TrackedEntityProgramIndicatorDimension {
+        filter: "filter",
+        legend_set: "legendSet",
+        program_indicator: "programIndicator",
+    }
 }
 
 impl TrackedEntityProgramIndicatorDimension {

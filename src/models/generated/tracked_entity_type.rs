@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`TrackedEntityType`]: DHIS2 `org.hisp.dhis.trackedentity.TrackedEntityType`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{FeatureType, ObjectStyle, TrackedEntityTypeAttribute};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
@@ -14,246 +12,170 @@ use crate::models::{
 ///
 /// Served at `/api/trackedEntityTypes` (collection key `trackedEntityTypes`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackedEntityType {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `allowAuditLog`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "allowAuditLog",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub allow_audit_log: Field<bool>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "description",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub description: Field<String>,
     /// `displayDescription`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayDescription",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_description: Field<String>,
     /// `displayFormName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayFormName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_form_name: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `displayTrackedEntityTypesLabel`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v43, v44.
-    #[serde(
-        rename = "displayTrackedEntityTypesLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_tracked_entity_types_label: Field<String>,
     /// `enableChangeLog`.
     ///
     /// DHIS2: `BOOLEAN`. Only in v43, v44.
-    #[serde(
-        rename = "enableChangeLog",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub enable_change_log: Field<bool>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `featureType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.organisationunit.FeatureType`).
-    #[serde(
-        rename = "featureType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub feature_type: Field<FeatureType>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "formName", default, skip_serializing_if = "Field::is_absent")]
     pub form_name: Field<String>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `maxTeiCountToReturn`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "maxTeiCountToReturn",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub max_tei_count_to_return: Field<i64>,
     /// `minAttributesRequiredToSearch`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "minAttributesRequiredToSearch",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub min_attributes_required_to_search: Field<i64>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 230.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 50.
-    #[serde(
-        rename = "shortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub short_name: Field<String>,
     /// `style`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ObjectStyle`).
-    #[serde(rename = "style", default, skip_serializing_if = "Field::is_absent")]
     pub style: Field<Box<ObjectStyle>>,
     /// `trackedEntityTypeAttributes`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "trackedEntityTypeAttributes",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub tracked_entity_type_attributes: Field<Vec<Ref<TrackedEntityTypeAttribute>>>,
     /// `trackedEntityTypesLabel`.
     ///
     /// DHIS2: `TEXT`. Only in v43, v44.
-    #[serde(
-        rename = "trackedEntityTypesLabel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub tracked_entity_types_label: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    TrackedEntityType {
+        access: "access",
+        allow_audit_log: "allowAuditLog",
+        attribute_values: "attributeValues",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        description: "description",
+        display_description: "displayDescription",
+        display_form_name: "displayFormName",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        display_tracked_entity_types_label: "displayTrackedEntityTypesLabel",
+        enable_change_log: "enableChangeLog",
+        favorite: "favorite",
+        favorites: "favorites",
+        feature_type: "featureType",
+        form_name: "formName",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        max_tei_count_to_return: "maxTeiCountToReturn",
+        min_attributes_required_to_search: "minAttributesRequiredToSearch",
+        name: "name",
+        sharing: "sharing",
+        short_name: "shortName",
+        style: "style",
+        tracked_entity_type_attributes: "trackedEntityTypeAttributes",
+        tracked_entity_types_label: "trackedEntityTypesLabel",
+        translations: "translations",
+        user: "user",
+    }
 }
 
 impl TrackedEntityType {

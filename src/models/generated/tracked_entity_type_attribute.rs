@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`TrackedEntityTypeAttribute`]: DHIS2 `org.hisp.dhis.trackedentity.TrackedEntityTypeAttribute`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{TrackedEntityAttribute, TrackedEntityType, ValueType};
 use crate::models::{
     Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
@@ -14,182 +12,130 @@ use crate::models::{
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TrackedEntityTypeAttribute {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `displayInList`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "displayInList",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_in_list: Field<bool>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `displayShortName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayShortName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_short_name: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `mandatory`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "mandatory",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub mandatory: Field<bool>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `searchable`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "searchable",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub searchable: Field<bool>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// A UID reference to a TrackedEntityAttribute   (Java name `org.hisp.dhis.trackedentity.TrackedEntityAttribute`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`), required.
-    #[serde(
-        rename = "trackedEntityAttribute",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityAttribute`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`), required.
     pub tracked_entity_attribute: Field<Ref<TrackedEntityAttribute>>,
     /// A UID reference to a TrackedEntityType   (Java name `org.hisp.dhis.trackedentity.TrackedEntityType`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
-    #[serde(
-        rename = "trackedEntityType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `trackedEntityType`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityType`).
     pub tracked_entity_type: Field<Ref<TrackedEntityType>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `valueType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), read-only.
-    #[serde(
-        rename = "valueType",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub value_type: Field<ValueType>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    TrackedEntityTypeAttribute {
+        access: "access",
+        attribute_values: "attributeValues",
+        code: "code",
+        created: "created",
+        created_by: "createdBy",
+        display_in_list: "displayInList",
+        display_name: "displayName",
+        display_short_name: "displayShortName",
+        favorite: "favorite",
+        favorites: "favorites",
+        href: "href",
+        id: "id",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        mandatory: "mandatory",
+        name: "name",
+        searchable: "searchable",
+        sharing: "sharing",
+        tracked_entity_attribute: "trackedEntityAttribute",
+        tracked_entity_type: "trackedEntityType",
+        translations: "translations",
+        user: "user",
+        value_type: "valueType",
+    }
 }
 
 impl TrackedEntityTypeAttribute {

@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`User`]: DHIS2 `org.hisp.dhis.user.User`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{
     Category, CategoryOptionGroupSet, FileResource, OrganisationUnit, UserCredentialsDto,
     UserGroup, UserRole,
@@ -17,465 +15,325 @@ use crate::models::{
 ///
 /// Served at `/api/users` (collection key `users`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct User {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `accountExpiry`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "accountExpiry",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub account_expiry: Field<DhisDate>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
-    #[serde(
-        rename = "attributeValues",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub attribute_values: Field<Vec<AttributeValue>>,
     /// A UID reference to a FileResource   (Java name `org.hisp.dhis.fileresource.FileResource`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.fileresource.FileResource`).
-    #[serde(rename = "avatar", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `avatar`; DHIS2: `REFERENCE` (`org.hisp.dhis.fileresource.FileResource`).
     pub avatar: Field<Ref<FileResource>>,
     /// `birthday`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "birthday", default, skip_serializing_if = "Field::is_absent")]
     pub birthday: Field<DhisDate>,
     /// `catDimensionConstraints`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "catDimensionConstraints",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub cat_dimension_constraints: Field<Vec<Ref<Category>>>,
     /// `code`.
     ///
     /// DHIS2: `IDENTIFIER`, unique, max length 50.
-    #[serde(rename = "code", default, skip_serializing_if = "Field::is_absent")]
     pub code: Field<String>,
     /// `cogsDimensionConstraints`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "cogsDimensionConstraints",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub cogs_dimension_constraints: Field<Vec<Ref<CategoryOptionGroupSet>>>,
     /// `created`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "createdBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub created_by: Field<UserRef>,
     /// `dataViewMaxOrganisationUnitLevel`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "dataViewMaxOrganisationUnitLevel",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_view_max_organisation_unit_level: Field<i64>,
     /// `dataViewOrganisationUnits`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "dataViewOrganisationUnits",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub data_view_organisation_units: Field<Vec<Ref<OrganisationUnit>>>,
     /// `disabled`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "disabled", default, skip_serializing_if = "Field::is_absent")]
     pub disabled: Field<bool>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `education`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "education",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub education: Field<String>,
     /// `email`.
     ///
     /// DHIS2: `EMAIL`.
-    #[serde(rename = "email", default, skip_serializing_if = "Field::is_absent")]
     pub email: Field<String>,
     /// `emailVerificationToken`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v42, v43, v44.
-    #[serde(
-        rename = "emailVerificationToken",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub email_verification_token: Field<SecretString>,
     /// `emailVerified`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v42, v43, v44.
-    #[serde(
-        rename = "emailVerified",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub email_verified: Field<bool>,
     /// `employer`.
     ///
     /// DHIS2: `TEXT`, max length 160.
-    #[serde(rename = "employer", default, skip_serializing_if = "Field::is_absent")]
     pub employer: Field<String>,
     /// `externalAuth`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "externalAuth",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub external_auth: Field<bool>,
     /// `facebookMessenger`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(
-        rename = "facebookMessenger",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub facebook_messenger: Field<String>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.
-    #[serde(rename = "favorite", default, skip_serializing_if = "Field::is_absent")]
     pub favorite: Field<bool>,
     /// `favorites`.
     ///
     /// DHIS2: `COLLECTION of TEXT`. Only in v41, v42, v43.
-    #[serde(
-        rename = "favorites",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub favorites: Field<Vec<String>>,
     /// `firstName`.
     ///
     /// DHIS2: `TEXT`, required, max length 160.
-    #[serde(
-        rename = "firstName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub first_name: Field<String>,
     /// `gender`.
     ///
     /// DHIS2: `TEXT`, max length 50.
-    #[serde(rename = "gender", default, skip_serializing_if = "Field::is_absent")]
     pub gender: Field<String>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
-    #[serde(rename = "href", default, skip_serializing_if = "Field::is_absent")]
     pub href: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `IDENTIFIER`, max length 11.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `interests`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "interests",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub interests: Field<String>,
     /// `introduction`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "introduction",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub introduction: Field<String>,
     /// `invitation`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "invitation",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub invitation: Field<bool>,
     /// `jobTitle`.
     ///
     /// DHIS2: `TEXT`, max length 160.
-    #[serde(rename = "jobTitle", default, skip_serializing_if = "Field::is_absent")]
     pub job_title: Field<String>,
     /// `languages`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "languages",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub languages: Field<String>,
     /// `lastCheckedInterpretations`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastCheckedInterpretations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_checked_interpretations: Field<DhisDate>,
     /// `lastLogin`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastLogin",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_login: Field<DhisDate>,
     /// `lastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_updated: Field<DhisDate>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(
-        rename = "lastUpdatedBy",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub last_updated_by: Field<UserRef>,
     /// `ldapId`.
     ///
     /// DHIS2: `TEXT`, unique.
-    #[serde(rename = "ldapId", default, skip_serializing_if = "Field::is_absent")]
     pub ldap_id: Field<String>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, read-only, max length 321.
-    #[serde(rename = "name", default, skip_serializing_if = "Field::is_absent")]
     pub name: Field<String>,
     /// `nationality`.
     ///
     /// DHIS2: `TEXT`, max length 160.
-    #[serde(
-        rename = "nationality",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub nationality: Field<String>,
     /// `openId`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "openId", default, skip_serializing_if = "Field::is_absent")]
     pub open_id: Field<String>,
     /// `organisationUnits`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "organisationUnits",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub organisation_units: Field<Vec<Ref<OrganisationUnit>>>,
     /// `password`.
     ///
     /// DHIS2: `PASSWORD`.
-    #[serde(rename = "password", default, skip_serializing_if = "Field::is_absent")]
     pub password: Field<SecretString>,
     /// `passwordLastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "passwordLastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub password_last_updated: Field<DhisDate>,
     /// `phoneNumber`.
     ///
     /// DHIS2: `TEXT`, max length 80.
-    #[serde(
-        rename = "phoneNumber",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub phone_number: Field<String>,
     /// `selfRegistered`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "selfRegistered",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub self_registered: Field<bool>,
     /// `settings`.
     ///
     /// DHIS2: `COMPLEX`.
-    #[serde(rename = "settings", default, skip_serializing_if = "Field::is_absent")]
     pub settings: Field<::serde_json::Value>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `skype`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "skype", default, skip_serializing_if = "Field::is_absent")]
     pub skype: Field<String>,
     /// `surname`.
     ///
     /// DHIS2: `TEXT`, required, max length 160.
-    #[serde(rename = "surname", default, skip_serializing_if = "Field::is_absent")]
     pub surname: Field<String>,
     /// `teiSearchOrganisationUnits`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "teiSearchOrganisationUnits",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub tei_search_organisation_units: Field<Vec<Ref<OrganisationUnit>>>,
     /// `telegram`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "telegram", default, skip_serializing_if = "Field::is_absent")]
     pub telegram: Field<String>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
-    #[serde(
-        rename = "translations",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub translations: Field<Vec<Translation>>,
     /// `twitter`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "twitter", default, skip_serializing_if = "Field::is_absent")]
     pub twitter: Field<String>,
     /// `twoFactorEnabled`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41.
-    #[serde(
-        rename = "twoFactorEnabled",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub two_factor_enabled: Field<bool>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    #[serde(rename = "user", default, skip_serializing_if = "Field::is_absent")]
+    /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<UserRef>,
     /// `userCredentials`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.UserCredentialsDto`). Only in v41.
-    #[serde(
-        rename = "userCredentials",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_credentials: Field<Box<UserCredentialsDto>>,
     /// `userGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "userGroups",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_groups: Field<Vec<Ref<UserGroup>>>,
     /// `userRoles`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "userRoles",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_roles: Field<Vec<Ref<UserRole>>>,
     /// `username`.
     ///
     /// DHIS2: `TEXT`, unique, max length 255.
-    #[serde(rename = "username", default, skip_serializing_if = "Field::is_absent")]
     pub username: Field<String>,
     /// `verifiedEmail`.
     ///
     /// DHIS2: `TEXT`, max length 255. Only in v42, v43, v44.
-    #[serde(
-        rename = "verifiedEmail",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub verified_email: Field<String>,
     /// `welcomeMessage`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "welcomeMessage",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub welcome_message: Field<String>,
     /// `whatsApp`.
     ///
     /// DHIS2: `TEXT`, max length 255.
-    #[serde(rename = "whatsApp", default, skip_serializing_if = "Field::is_absent")]
     pub whats_app: Field<String>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    User {
+        access: "access",
+        account_expiry: "accountExpiry",
+        attribute_values: "attributeValues",
+        avatar: "avatar",
+        birthday: "birthday",
+        cat_dimension_constraints: "catDimensionConstraints",
+        code: "code",
+        cogs_dimension_constraints: "cogsDimensionConstraints",
+        created: "created",
+        created_by: "createdBy",
+        data_view_max_organisation_unit_level: "dataViewMaxOrganisationUnitLevel",
+        data_view_organisation_units: "dataViewOrganisationUnits",
+        disabled: "disabled",
+        display_name: "displayName",
+        education: "education",
+        email: "email",
+        email_verification_token: "emailVerificationToken",
+        email_verified: "emailVerified",
+        employer: "employer",
+        external_auth: "externalAuth",
+        facebook_messenger: "facebookMessenger",
+        favorite: "favorite",
+        favorites: "favorites",
+        first_name: "firstName",
+        gender: "gender",
+        href: "href",
+        id: "id",
+        interests: "interests",
+        introduction: "introduction",
+        invitation: "invitation",
+        job_title: "jobTitle",
+        languages: "languages",
+        last_checked_interpretations: "lastCheckedInterpretations",
+        last_login: "lastLogin",
+        last_updated: "lastUpdated",
+        last_updated_by: "lastUpdatedBy",
+        ldap_id: "ldapId",
+        name: "name",
+        nationality: "nationality",
+        open_id: "openId",
+        organisation_units: "organisationUnits",
+        password: "password",
+        password_last_updated: "passwordLastUpdated",
+        phone_number: "phoneNumber",
+        self_registered: "selfRegistered",
+        settings: "settings",
+        sharing: "sharing",
+        skype: "skype",
+        surname: "surname",
+        tei_search_organisation_units: "teiSearchOrganisationUnits",
+        telegram: "telegram",
+        translations: "translations",
+        twitter: "twitter",
+        two_factor_enabled: "twoFactorEnabled",
+        user: "user",
+        user_credentials: "userCredentials",
+        user_groups: "userGroups",
+        user_roles: "userRoles",
+        username: "username",
+        verified_email: "verifiedEmail",
+        welcome_message: "welcomeMessage",
+        whats_app: "whatsApp",
+    }
 }
 
 impl User {

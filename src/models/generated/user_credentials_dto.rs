@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`UserCredentialsDto`]: DHIS2 `org.hisp.dhis.user.UserCredentialsDto`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{Category, CategoryOptionGroupSet, UserRole};
 use crate::models::{
     Access, DhisDate, Field, FieldInfo, FieldKind, Ref, SecretString, Sharing, TypeInfo,
@@ -13,179 +11,135 @@ use crate::models::{
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserCredentialsDto {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<Access>,
     /// `accountExpiry`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "accountExpiry",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub account_expiry: Field<DhisDate>,
     /// `catDimensionConstraints`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "catDimensionConstraints",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub cat_dimension_constraints: Field<Vec<Ref<Category>>>,
     /// `cogsDimensionConstraints`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "cogsDimensionConstraints",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub cogs_dimension_constraints: Field<Vec<Ref<CategoryOptionGroupSet>>>,
     /// `disabled`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "disabled", default, skip_serializing_if = "Field::is_absent")]
     pub disabled: Field<bool>,
     /// `externalAuth`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "externalAuth",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub external_auth: Field<bool>,
     /// `id`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
     /// `idToken`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "idToken", default, skip_serializing_if = "Field::is_absent")]
     pub id_token: Field<SecretString>,
     /// `invitation`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "invitation",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub invitation: Field<bool>,
     /// `lastLogin`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "lastLogin",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub last_login: Field<DhisDate>,
     /// `ldapId`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "ldapId", default, skip_serializing_if = "Field::is_absent")]
     pub ldap_id: Field<String>,
     /// `openId`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "openId", default, skip_serializing_if = "Field::is_absent")]
     pub open_id: Field<String>,
     /// `password`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "password", default, skip_serializing_if = "Field::is_absent")]
     pub password: Field<SecretString>,
     /// `passwordLastUpdated`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "passwordLastUpdated",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub password_last_updated: Field<DhisDate>,
     /// `previousPasswords`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
-    #[serde(
-        rename = "previousPasswords",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub previous_passwords: Field<Vec<SecretString>>,
     /// `restoreExpiry`.
     ///
     /// DHIS2: `DATE`.
-    #[serde(
-        rename = "restoreExpiry",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub restore_expiry: Field<DhisDate>,
     /// `restoreToken`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "restoreToken",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub restore_token: Field<SecretString>,
     /// `selfRegistered`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "selfRegistered",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub self_registered: Field<bool>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    #[serde(rename = "sharing", default, skip_serializing_if = "Field::is_absent")]
     pub sharing: Field<Sharing>,
     /// `twoFA`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(rename = "twoFA", default, skip_serializing_if = "Field::is_absent")]
     pub two_fa: Field<bool>,
     /// `uid`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "uid", default, skip_serializing_if = "Field::is_absent")]
     pub uid: Field<String>,
     /// `userRoles`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
-    #[serde(
-        rename = "userRoles",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub user_roles: Field<Vec<Ref<UserRole>>>,
     /// `username`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "username", default, skip_serializing_if = "Field::is_absent")]
     pub username: Field<String>,
     /// `uuid`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "uuid", default, skip_serializing_if = "Field::is_absent")]
     pub uuid: Field<String>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    UserCredentialsDto {
+        access: "access",
+        account_expiry: "accountExpiry",
+        cat_dimension_constraints: "catDimensionConstraints",
+        cogs_dimension_constraints: "cogsDimensionConstraints",
+        disabled: "disabled",
+        external_auth: "externalAuth",
+        id: "id",
+        id_token: "idToken",
+        invitation: "invitation",
+        last_login: "lastLogin",
+        ldap_id: "ldapId",
+        open_id: "openId",
+        password: "password",
+        password_last_updated: "passwordLastUpdated",
+        previous_passwords: "previousPasswords",
+        restore_expiry: "restoreExpiry",
+        restore_token: "restoreToken",
+        self_registered: "selfRegistered",
+        sharing: "sharing",
+        two_fa: "twoFA",
+        uid: "uid",
+        user_roles: "userRoles",
+        username: "username",
+        uuid: "uuid",
+    }
 }
 
 impl UserCredentialsDto {

@@ -2,38 +2,36 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`UserGroupAccess`]: DHIS2 `org.hisp.dhis.user.sharing.UserGroupAccess`.
 
-use serde::{Deserialize, Serialize};
-
 use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **User Group Access** (`org.hisp.dhis.user.sharing.UserGroupAccess`).
 ///
 /// Embedded in other objects (no endpoint of its own).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserGroupAccess {
     /// `access`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "access", default, skip_serializing_if = "Field::is_absent")]
     pub access: Field<String>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(
-        rename = "displayName",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub display_name: Field<String>,
     /// `id`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<String>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    UserGroupAccess {
+        access: "access",
+        display_name: "displayName",
+        id: "id",
+    }
 }
 
 impl UserGroupAccess {

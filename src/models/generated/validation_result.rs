@@ -2,8 +2,6 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ValidationResult`]: DHIS2 `org.hisp.dhis.validation.ValidationResult`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{CategoryOptionCombo, OrganisationUnit, ValidationRule};
 use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
@@ -11,89 +9,65 @@ use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 ///
 /// Served at `/api/validationResults` (collection key `validationResults`).
 /// Present in v41, v42, v43, v44. Every property is a [`Field`] (absent, explicit `null`, or a value); keys this model does not know are kept in `extra`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ValidationResult {
     /// A UID reference to a CategoryOptionCombo   (Java name `org.hisp.dhis.category.CategoryOptionCombo`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryOptionCombo`).
-    #[serde(
-        rename = "attributeOptionCombo",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `attributeOptionCombo`; DHIS2: `REFERENCE` (`org.hisp.dhis.category.CategoryOptionCombo`).
     pub attribute_option_combo: Field<Ref<CategoryOptionCombo>>,
     /// `created`.
     ///
     /// DHIS2: `DATE`, required.
-    #[serde(rename = "created", default, skip_serializing_if = "Field::is_absent")]
     pub created: Field<DhisDate>,
     /// `dayInPeriod`.
     ///
     /// DHIS2: `INTEGER`.
-    #[serde(
-        rename = "dayInPeriod",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub day_in_period: Field<i64>,
     /// `id`.
     ///
     /// DHIS2: `TEXT`.
-    #[serde(rename = "id", default, skip_serializing_if = "Field::is_absent")]
     pub id: Field<::serde_json::Number>,
     /// `leftsideValue`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(
-        rename = "leftsideValue",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub leftside_value: Field<::serde_json::Number>,
     /// `notificationSent`.
     ///
     /// DHIS2: `BOOLEAN`.
-    #[serde(
-        rename = "notificationSent",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub notification_sent: Field<bool>,
     /// A UID reference to a OrganisationUnit   (Java name `org.hisp.dhis.organisationunit.OrganisationUnit`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
-    #[serde(
-        rename = "organisationUnit",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `organisationUnit`; DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
     pub organisation_unit: Field<Ref<OrganisationUnit>>,
     /// `period`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.Period`). The descriptor differs between versions (v41: reference; v42: reference; v43: JSON; v44: JSON).
-    #[serde(rename = "period", default, skip_serializing_if = "Field::is_absent")]
     pub period: Field<::serde_json::Value>,
     /// `rightsideValue`.
     ///
     /// DHIS2: `NUMBER`.
-    #[serde(
-        rename = "rightsideValue",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
     pub rightside_value: Field<::serde_json::Number>,
     /// A UID reference to a ValidationRule   (Java name `org.hisp.dhis.validation.ValidationRule`)
     ///
-    /// DHIS2: `REFERENCE` (`org.hisp.dhis.validation.ValidationRule`).
-    #[serde(
-        rename = "validationRule",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
+    /// JSON key `validationRule`; DHIS2: `REFERENCE` (`org.hisp.dhis.validation.ValidationRule`).
     pub validation_rule: Field<Ref<ValidationRule>>,
-    /// Keys not modelled above, kept verbatim.
-    #[serde(flatten)]
+    /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+}
+
+lossless_model! {
+    ValidationResult {
+        attribute_option_combo: "attributeOptionCombo",
+        created: "created",
+        day_in_period: "dayInPeriod",
+        id: "id",
+        leftside_value: "leftsideValue",
+        notification_sent: "notificationSent",
+        organisation_unit: "organisationUnit",
+        period: "period",
+        rightside_value: "rightsideValue",
+        validation_rule: "validationRule",
+    }
 }
 
 impl ValidationResult {

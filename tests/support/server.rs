@@ -1,11 +1,10 @@
-//! Purpose-built misbehaving HTTP/1.1 servers for the reliability tests.
+//! The one hand-written HTTP/1.1 test server (plain or behind rustls).
 //!
-//! A plain tokio `TcpListener` (optionally behind rustls) with a hand-written request reader, so each test decides
-//! every byte and every failure: resets (RST, via `SO_LINGER 0`) before the headers or in the middle of a body,
-//! stalls, truncated or invalid bodies, idle keep-alive closes. [`Stats`] counts requests, connections and
-//! requests in flight. Connection tasks live in a `JoinSet` owned by the accept loop, so dropping the
-//! [`Server`] stops everything, stalled connections included.
-#![allow(dead_code)]
+//! A tokio `TcpListener` with a hand-written request reader (Content-Length bodies, keep-alive), so each test decides
+//! every byte and every failure: statuses, redirects, graceful closes, resets (RST, via `SO_LINGER 0`) before the
+//! headers or in the middle of a body, stalls, raw bytes, idle keep-alive closes. [`Stats`] counts requests,
+//! connections and requests in flight and keeps every request (unless [`Options::skip_log`]). Connection tasks live in
+//! a `JoinSet` owned by the accept loop, so dropping the [`Server`] stops everything, stalled connections included.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,87 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-pub mod tls;
-
-/// One request as the server read it.
-#[derive(Debug, Clone)]
-pub struct Req {
-    pub method: String,
-    /// Path and query.
-    pub target: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    /// Which accepted connection it came on (0-based).
-    pub conn: usize,
-}
-
-impl Req {
-    pub fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A complete response.
-#[derive(Debug, Clone)]
-pub struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Resp {
-    pub fn json(status: u16, value: serde_json::Value) -> Resp {
-        Resp::bytes(status, "application/json;charset=UTF-8", value.to_string())
-    }
-    pub fn bytes(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Resp {
-        Resp {
-            status,
-            headers: vec![("content-type".into(), content_type.into())],
-            body: body.into(),
-        }
-    }
-    pub fn empty(status: u16) -> Resp {
-        Resp {
-            status,
-            headers: vec![],
-            body: vec![],
-        }
-    }
-    pub fn header(mut self, name: &str, value: &str) -> Resp {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-    /// A DHIS2 WebMessage error body with this status.
-    pub fn web_message(status: u16, message: &str) -> Resp {
-        Resp::json(
-            status,
-            serde_json::json!({"httpStatus": "Error", "httpStatusCode": status, "status": "ERROR", "message": message}),
-        )
-    }
-}
-
-/// What the server does with one request.
-#[derive(Debug, Clone)]
-pub enum Action {
-    /// Answer and keep the connection open.
-    Reply(Resp),
-    /// Reset the connection (RST) without answering.
-    ResetBeforeHeaders,
-    /// Send the headers (with the full `Content-Length`) and the first `sent` bytes of the body, then reset.
-    ResetMidBody(Resp, usize),
-    /// Never answer; keep the connection open.
-    StallHeaders,
-    /// Send the headers and the first `sent` bytes of the body, then never send the rest.
-    StallBody(Resp, usize),
-    /// Write these bytes as they are, then close.
-    Raw(Vec<u8>),
-}
+use super::message::{system_info, Action, Req, Resp};
 
 /// Counters a test reads.
 #[derive(Debug, Default)]
@@ -137,12 +56,13 @@ impl Stats {
             .copied()
             .unwrap_or(0)
     }
-    /// Every request seen (only kept when the server was started with `keep_log`).
+    /// Every request seen (empty when the server was started with `skip_log`).
     pub fn log(&self) -> Vec<Req> {
         self.log.lock().unwrap().clone()
     }
 }
 
+/// Counts a request in flight until dropped.
 struct InFlight(Arc<Stats>);
 
 impl InFlight {
@@ -159,6 +79,7 @@ impl Drop for InFlight {
     }
 }
 
+/// Counts an open connection until dropped.
 struct Open(Arc<Stats>);
 
 impl Drop for Open {
@@ -174,8 +95,8 @@ type Handler = Arc<dyn Fn(Req) -> Pin<Box<dyn Future<Output = Action> + Send>> +
 pub struct Options {
     /// Close a keep-alive connection that stays idle this long.
     pub idle_close: Option<Duration>,
-    /// Keep every request in [`Stats::log`].
-    pub keep_log: bool,
+    /// Keep no request in [`Stats::log`] (for tests that measure memory).
+    pub skip_log: bool,
 }
 
 /// A running server; dropping it stops the accept loop and every connection.
@@ -189,6 +110,17 @@ pub struct Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+impl Server {
+    /// Every request seen so far.
+    pub fn requests(&self) -> Vec<Req> {
+        self.stats.log()
+    }
+    /// How many requests had this path.
+    pub fn count(&self, path: &str) -> usize {
+        self.stats.count(path)
     }
 }
 
@@ -212,48 +144,93 @@ impl Conn for tokio_rustls::server::TlsStream<TcpStream> {
     }
 }
 
-/// Starts a plain-HTTP server on 127.0.0.1.
-pub async fn start<F, Fut>(handler: F) -> Server
+/// Starts a plain-HTTP server on 127.0.0.1; the handler answers with a [`Resp`] or any other [`Action`].
+pub async fn start<F, Fut, R>(handler: F) -> Server
 where
     F: Fn(Req) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Action> + Send + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: Into<Action>,
 {
     start_with(Options::default(), handler).await
 }
 
 /// Starts a plain-HTTP server with options.
-pub async fn start_with<F, Fut>(opts: Options, handler: F) -> Server
+pub async fn start_with<F, Fut, R>(opts: Options, handler: F) -> Server
 where
     F: Fn(Req) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Action> + Send + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: Into<Action>,
 {
     spawn_server(opts, None, handler).await
 }
 
 /// Starts a TLS server on 127.0.0.1; `url` is `https://localhost:PORT`.
-pub async fn start_tls<F, Fut>(acceptor: tokio_rustls::TlsAcceptor, handler: F) -> Server
+pub async fn start_tls<F, Fut, R>(acceptor: tokio_rustls::TlsAcceptor, handler: F) -> Server
 where
     F: Fn(Req) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Action> + Send + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: Into<Action>,
 {
     spawn_server(Options::default(), Some(acceptor), handler).await
 }
 
-async fn spawn_server<F, Fut>(
+/// Starts a plain-HTTP server that answers every request with `action`.
+pub async fn always(action: impl Into<Action>) -> Server {
+    let action = action.into();
+    start(move |_req| {
+        let action = action.clone();
+        async move { action }
+    })
+    .await
+}
+
+/// A server that answers `/api/system/info` with `version` and `/api/me` with a user; other paths go to `other`.
+pub async fn dhis2_like<F, Fut, R>(version: &'static str, other: F) -> Server
+where
+    F: Fn(Req) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: Into<Action>,
+{
+    let other = Arc::new(other);
+    start(move |r: Req| {
+        let other = other.clone();
+        async move {
+            match r.path() {
+                "/api/system/info" => Resp::json(200, system_info(version)).into(),
+                "/api/me" => Resp::json(
+                    200,
+                    serde_json::json!({"id": "xE7jOejl9FI", "username": "admin", "displayName": "John Traore"}),
+                )
+                .into(),
+                _ => other(r).await.into(),
+            }
+        }
+    })
+    .await
+}
+
+async fn spawn_server<F, Fut, R>(
     opts: Options,
     tls: Option<tokio_rustls::TlsAcceptor>,
     handler: F,
 ) -> Server
 where
     F: Fn(Req) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Action> + Send + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+    R: Into<Action>,
 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let stats = Arc::new(Stats::default());
-    let handler: Handler = Arc::new(move |r| Box::pin(handler(r)));
+    let handler: Handler = Arc::new(move |r| {
+        let reply = handler(r);
+        Box::pin(async move { reply.await.into() })
+    });
     let st = stats.clone();
-    let is_tls = tls.is_some();
+    let url = match tls {
+        Some(_) => format!("https://localhost:{}", addr.port()),
+        None => format!("http://{addr}"),
+    };
     let task = tokio::spawn(async move {
         let mut conns = JoinSet::new();
         loop {
@@ -282,11 +259,6 @@ where
             });
         }
     });
-    let url = if is_tls {
-        format!("https://localhost:{}", addr.port())
-    } else {
-        format!("http://{addr}")
-    };
     Server {
         addr,
         url,
@@ -295,6 +267,7 @@ where
     }
 }
 
+/// The status line and headers of `resp`, announcing `content_length`.
 fn head(resp: &Resp, content_length: usize) -> Vec<u8> {
     let reason = http::StatusCode::from_u16(resp.status)
         .ok()
@@ -311,10 +284,12 @@ fn head(resp: &Resp, content_length: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Reads one request; `None` when the client closed (or stayed idle longer than `idle`).
 async fn read_request<S: Conn>(
     reader: &mut BufReader<S>,
+    conn: usize,
     idle: Option<Duration>,
-) -> std::io::Result<Option<(String, String, Vec<(String, String)>, Vec<u8>)>> {
+) -> std::io::Result<Option<Req>> {
     let mut line = String::new();
     let n = match idle {
         Some(d) => match tokio::time::timeout(d, reader.read_line(&mut line)).await {
@@ -350,7 +325,21 @@ async fn read_request<S: Conn>(
         .unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body).await?;
-    Ok(Some((method, target, headers, body)))
+    Ok(Some(Req {
+        method,
+        target,
+        headers,
+        body,
+        conn,
+    }))
+}
+
+/// Writes the head of `resp` and the first `sent` bytes of its body.
+async fn write_partial<S: Conn>(stream: &mut S, resp: &Resp, sent: usize) -> std::io::Result<()> {
+    let mut out = head(resp, resp.body.len());
+    out.extend_from_slice(&resp.body[..sent.min(resp.body.len())]);
+    stream.write_all(&out).await?;
+    stream.flush().await
 }
 
 async fn serve_conn<S: Conn>(
@@ -362,17 +351,8 @@ async fn serve_conn<S: Conn>(
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream);
     loop {
-        let Some((method, target, headers, body)) =
-            read_request(&mut reader, opts.idle_close).await?
-        else {
+        let Some(req) = read_request(&mut reader, conn, opts.idle_close).await? else {
             return Ok(());
-        };
-        let req = Req {
-            method,
-            target,
-            headers,
-            body,
-            conn,
         };
         stats.requests.fetch_add(1, Ordering::SeqCst);
         *stats
@@ -381,28 +361,21 @@ async fn serve_conn<S: Conn>(
             .unwrap()
             .entry(req.path().to_string())
             .or_default() += 1;
-        if opts.keep_log {
+        if !opts.skip_log {
             stats.log.lock().unwrap().push(req.clone());
         }
         let _in_flight = InFlight::enter(&stats);
         let action = handler(req).await;
         let stream = reader.get_mut();
         match action {
-            Action::Reply(resp) => {
-                let mut out = head(&resp, resp.body.len());
-                out.extend_from_slice(&resp.body);
-                stream.write_all(&out).await?;
-                stream.flush().await?;
-            }
+            Action::Reply(resp) => write_partial(stream, &resp, resp.body.len()).await?,
+            Action::Close => return Ok(()),
             Action::ResetBeforeHeaders => {
                 stream.arm_reset();
                 return Ok(());
             }
             Action::ResetMidBody(resp, sent) => {
-                let mut out = head(&resp, resp.body.len());
-                out.extend_from_slice(&resp.body[..sent.min(resp.body.len())]);
-                stream.write_all(&out).await?;
-                stream.flush().await?;
+                write_partial(stream, &resp, sent).await?;
                 // Let the client read what was sent before the reset discards it.
                 tokio::time::sleep(Duration::from_millis(20)).await;
                 stream.arm_reset();
@@ -410,10 +383,7 @@ async fn serve_conn<S: Conn>(
             }
             Action::StallHeaders => return wait_for_close(&mut reader).await,
             Action::StallBody(resp, sent) => {
-                let mut out = head(&resp, resp.body.len());
-                out.extend_from_slice(&resp.body[..sent.min(resp.body.len())]);
-                stream.write_all(&out).await?;
-                stream.flush().await?;
+                write_partial(stream, &resp, sent).await?;
                 return wait_for_close(&mut reader).await;
             }
             Action::Raw(bytes) => {
@@ -434,61 +404,4 @@ async fn wait_for_close<S: Conn>(reader: &mut BufReader<S>) -> std::io::Result<(
             return Ok(());
         }
     }
-}
-
-/// A minimal `/api/system/info` body.
-pub fn system_info(version: &str) -> serde_json::Value {
-    serde_json::json!({
-        "version": version,
-        "revision": "abc1234",
-        "calendar": "iso8601",
-        "systemName": "Reliability test server",
-    })
-}
-
-/// Captures `tracing` output into a shared buffer.
-#[derive(Clone, Default)]
-pub struct LogBuffer(pub Arc<Mutex<Vec<u8>>>);
-
-impl LogBuffer {
-    pub fn contents(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
-    type Writer = LogBuffer;
-    fn make_writer(&'a self) -> LogBuffer {
-        self.clone()
-    }
-}
-
-/// Open file descriptors of this process (Linux: entries of `/proc/self/fd`).
-pub fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count())
-        .unwrap_or(0)
-}
-
-/// Resident set size in KiB (Linux: `VmRSS` of `/proc/self/status`).
-pub fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }

@@ -1,7 +1,8 @@
-//! Shared helpers of the data, tasks, tracker, analytics and files integration tests: an emulator plus a
-//! connected client, and seed objects to import against.
-#![allow(dead_code)]
+//! An emulator with a connected admin client, and seed objects (data sets, org units) to work against.
 
+use std::time::Duration;
+
+use dhis2::accessors::tasks::WaitOptions;
 use dhis2::{BasicAuth, Dhis2Client};
 use dhis2_emulator::Emulator;
 use serde_json::Value;
@@ -19,6 +20,28 @@ pub async fn start(version: &str) -> (Emulator, Dhis2Client) {
         .await
         .expect("client connects");
     (emu, client)
+}
+
+/// Polls an emulator job every 20 ms, for at most 10 s.
+pub fn fast_wait() -> WaitOptions {
+    WaitOptions::new()
+        .interval(Duration::from_millis(20))
+        .timeout(Duration::from_secs(10))
+}
+
+/// The id of the root (level 1) org unit.
+pub async fn root_org_unit(client: &Dhis2Client) -> String {
+    let roots = client
+        .get_raw(
+            "api/organisationUnits",
+            &[("filter", "level:eq:1"), ("fields", "id")],
+        )
+        .await
+        .unwrap();
+    roots["organisationUnits"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// A monthly data set of the seed with a numeric data element and an org unit assigned to it.
@@ -41,17 +64,7 @@ pub async fn target(client: &Dhis2Client) -> Target {
 
 /// Like [`target`], but a data set the seed stored 2024 values for.
 pub async fn target_with_data(client: &Dhis2Client) -> Target {
-    let root = client
-        .get_raw(
-            "api/organisationUnits",
-            &[("filter", "level:eq:1"), ("fields", "id")],
-        )
-        .await
-        .unwrap();
-    let root = root["organisationUnits"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let root = root_org_unit(client).await;
     for t in targets(client).await {
         let params = [
             ("dataSet", t.data_set.as_str()),
