@@ -8,10 +8,7 @@
 //! bumps, not one allocation per layer. Only user layers, which are type-erased themselves, add a box. The
 //! ErrorMap rules are applied by the typed/raw calls while they collect the body (`client::collect_mapped`).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
@@ -20,8 +17,8 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use pin_project_lite::pin_project;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::timeout::TimeoutLayer;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
@@ -122,7 +119,7 @@ pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> BoxServ
         .layer(SetSensitiveRequestHeadersLayer::new(sensitive_headers()))
         .layer(SetSensitiveResponseHeadersLayer::new([SET_COOKIE]))
         .layer(TraceLayer::new_for_http())
-        .option_layer(cfg.semaphore.clone().map(LimitLayer))
+        .option_layer(cfg.semaphore.clone().map(GlobalConcurrencyLimitLayer::with_semaphore))
         .layer(TimeoutLayer::new(cfg.timeout))
         .map_err(Into::<BoxError>::into)
         .service(cfg.http.clone())
@@ -173,92 +170,6 @@ fn retry_layer(mut policy: RetryPolicy) -> RetryLayer {
     RetryLayer::new(policy)
 }
 
-/// The concurrency limit: at most as many requests in flight (until their response headers) as the semaphore
-/// has permits, shared by every clone. Unlike `tower::limit::GlobalConcurrencyLimit` a clone allocates nothing,
-/// and a free permit is taken without a boxed acquire future; only a call that has to wait boxes one.
-#[derive(Clone)]
-struct LimitLayer(Arc<Semaphore>);
-
-impl<S> Layer<S> for LimitLayer {
-    type Service = Limit<S>;
-
-    fn layer(&self, inner: S) -> Limit<S> {
-        Limit {
-            inner,
-            semaphore: self.0.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-struct Limit<S> {
-    inner: S,
-    semaphore: Arc<Semaphore>,
-}
-
-impl<S> Service<Request<RequestBody>> for Limit<S>
-where
-    S: Service<Request<RequestBody>> + Clone + Send + 'static,
-    S::Error: Into<BoxError>,
-    S::Future: Send + 'static,
-    S::Response: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = BoxError;
-    type Future = LimitFuture<S::Future, S::Response>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
-        if let Ok(permit) = self.semaphore.clone().try_acquire_owned() {
-            return LimitFuture::Now {
-                fut: self.inner.call(req),
-                permit: Some(permit),
-            };
-        }
-        // Wait for a permit, then send on a clone made ready again (the permit is held until the answer).
-        let inner = self.inner.clone();
-        let semaphore = self.semaphore.clone();
-        LimitFuture::Waiting {
-            fut: Box::pin(async move {
-                let _permit = semaphore.acquire_owned().await.map_err(BoxError::from)?;
-                inner.oneshot(req).await.map_err(Into::into)
-            }),
-        }
-    }
-}
-
-pin_project! {
-    /// The future of [`Limit`]: the inner future holding its permit, or a boxed wait for one.
-    #[project = LimitProj]
-    enum LimitFuture<F, T> {
-        Now { #[pin] fut: F, permit: Option<OwnedSemaphorePermit> },
-        Waiting { fut: Pin<Box<dyn Future<Output = Result<T, BoxError>> + Send>> },
-    }
-}
-
-impl<F, T, E> Future for LimitFuture<F, T>
-where
-    F: Future<Output = Result<T, E>>,
-    E: Into<BoxError>,
-{
-    type Output = Result<T, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            LimitProj::Now { fut, permit } => {
-                let out = std::task::ready!(fut.poll(cx));
-                // The request is answered (headers in): free the slot now, not when the future is dropped.
-                drop(permit.take());
-                Poll::Ready(out.map_err(Into::into))
-            }
-            LimitProj::Waiting { fut } => fut.as_mut().poll(cx),
-        }
-    }
-}
-
 /// Retry classifier: hyper-util connect errors never reached the server ([`ErrorClass::NotSent`]), so even a
 /// POST may be retried; a per-attempt timeout may have been sent; anything else goes to the default classifier.
 pub(crate) fn classify_error(err: &BoxError) -> ErrorClass {
@@ -280,6 +191,7 @@ pub(crate) fn classify_error(err: &BoxError) -> ErrorClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A service that counts requests in flight (each takes 10 ms of paused time).
@@ -309,7 +221,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn limit_bounds_requests_in_flight_across_clones() {
         let (now, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let svc = LimitLayer(Arc::new(Semaphore::new(3))).layer(gauge(now.clone(), max.clone()));
+        let svc = GlobalConcurrencyLimitLayer::with_semaphore(Arc::new(Semaphore::new(3))).layer(gauge(now.clone(), max.clone()));
         let mut tasks = Vec::new();
         for _ in 0..20 {
             let svc = svc.clone();
@@ -332,7 +244,7 @@ mod tests {
     async fn limit_frees_the_permit_when_the_answer_arrives() {
         let semaphore = Arc::new(Semaphore::new(1));
         let (now, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let svc = LimitLayer(semaphore.clone()).layer(gauge(now, max));
+        let svc = GlobalConcurrencyLimitLayer::with_semaphore(semaphore.clone()).layer(gauge(now, max));
         let resp = svc.oneshot(Request::new(RequestBody::empty())).await;
         assert!(resp.is_ok());
         assert_eq!(semaphore.available_permits(), 1);

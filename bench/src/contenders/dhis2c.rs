@@ -29,7 +29,7 @@ pub(crate) enum Limit {
     Default,
     /// `max_concurrent_requests(n)`.
     At(usize),
-    /// As high as the semaphore goes: the API has no "off" switch, so this is the nearest to no limit.
+    /// `Limits::unlimited()`: no concurrency-limit layer in the stack at all.
     Off,
 }
 
