@@ -484,7 +484,9 @@ impl Dhis2Client {
         let req_path = url.path().to_owned();
         // The serialised URL becomes the URI's buffer as is (no copy).
         let uri = Uri::from_maybe_shared(Bytes::from(String::from(url))).map_err(|e| {
-            Error::Config(format!("URL path {req_path} is not a valid request URI: {e}"))
+            Error::Config(format!(
+                "URL path {req_path} is not a valid request URI: {e}"
+            ))
         })?;
         let mut builder = Request::builder().method(method.clone()).uri(uri);
         for (name, value) in headers {

@@ -119,7 +119,11 @@ pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> BoxServ
         .layer(SetSensitiveRequestHeadersLayer::new(sensitive_headers()))
         .layer(SetSensitiveResponseHeadersLayer::new([SET_COOKIE]))
         .layer(TraceLayer::new_for_http())
-        .option_layer(cfg.semaphore.clone().map(GlobalConcurrencyLimitLayer::with_semaphore))
+        .option_layer(
+            cfg.semaphore
+                .clone()
+                .map(GlobalConcurrencyLimitLayer::with_semaphore),
+        )
         .layer(TimeoutLayer::new(cfg.timeout))
         .map_err(Into::<BoxError>::into)
         .service(cfg.http.clone())
@@ -221,7 +225,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn limit_bounds_requests_in_flight_across_clones() {
         let (now, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let svc = GlobalConcurrencyLimitLayer::with_semaphore(Arc::new(Semaphore::new(3))).layer(gauge(now.clone(), max.clone()));
+        let svc = GlobalConcurrencyLimitLayer::with_semaphore(Arc::new(Semaphore::new(3)))
+            .layer(gauge(now.clone(), max.clone()));
         let mut tasks = Vec::new();
         for _ in 0..20 {
             let svc = svc.clone();
@@ -244,7 +249,8 @@ mod tests {
     async fn limit_frees_the_permit_when_the_answer_arrives() {
         let semaphore = Arc::new(Semaphore::new(1));
         let (now, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let svc = GlobalConcurrencyLimitLayer::with_semaphore(semaphore.clone()).layer(gauge(now, max));
+        let svc =
+            GlobalConcurrencyLimitLayer::with_semaphore(semaphore.clone()).layer(gauge(now, max));
         let resp = svc.oneshot(Request::new(RequestBody::empty())).await;
         assert!(resp.is_ok());
         assert_eq!(semaphore.available_permits(), 1);

@@ -116,8 +116,14 @@ async fn unlimited_removes_the_limit() {
     }
     assert_eq!(g.total.load(Ordering::SeqCst), 12);
     let max = g.max.load(Ordering::SeqCst);
-    assert!(max > 1, "requests were serialised although the limit is off: {max}");
+    assert!(
+        max > 1,
+        "requests were serialised although the limit is off: {max}"
+    );
     // A later size turns the limit back on.
     let limited = Limits::default().unlimited().max_concurrent_requests(0);
-    assert!(Dhis2Client::builder(&srv.url).limits(limited).build().is_err());
+    assert!(Dhis2Client::builder(&srv.url)
+        .limits(limited)
+        .build()
+        .is_err());
 }

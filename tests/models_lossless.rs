@@ -161,3 +161,16 @@ fn hand_written_models_keep_nulls_and_extras() {
         json!({"dataSet": "ds1", "dataValues": [], "x": 1})
     );
 }
+
+/// Decoding long lists is dominated by writing and page-faulting the models' memory, so their size is watched:
+/// the large, mostly server-written embedded objects (`UserRef`, `Sharing`, `Access`) are boxed.
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn models_stay_small() {
+    let ou = std::mem::size_of::<OrganisationUnit>();
+    assert!(
+        ou <= 1600,
+        "OrganisationUnit is {ou} bytes (was 1488 with boxed embedded objects, 2328 without)"
+    );
+    assert_eq!(std::mem::size_of::<Field<Box<Sharing>>>(), 16);
+}

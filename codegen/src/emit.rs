@@ -16,6 +16,20 @@ struct Uses {
     local: BTreeSet<String>,
 }
 
+/// `Box<name>` when `boxed`.
+///
+/// User references, sharing and access are large (about 150-190 bytes each, an `extra` map included), present in
+/// most metadata types and server-written; held directly they made e.g. `OrganisationUnit` 2.3 KB, and decoding a
+/// long list spent most of its time writing, moving and page-faulting that memory. Boxed they cost 16 bytes when
+/// absent. (`Ref` fields stay unboxed: users set them, and they are smaller.)
+fn boxed_if(name: &str, boxed: bool) -> String {
+    if boxed {
+        format!("Box<{name}>")
+    } else {
+        name.to_owned()
+    }
+}
+
 fn rust_ty(ty: &Ty, uses: &mut Uses, boxed: bool) -> String {
     match ty {
         Ty::Str => "String".into(),
@@ -45,7 +59,7 @@ fn rust_ty(ty: &Ty, uses: &mut Uses, boxed: bool) -> String {
         }
         Ty::UserRef => {
             uses.models.insert("UserRef");
-            "UserRef".into()
+            boxed_if("UserRef", boxed)
         }
         Ty::Struct(n) => {
             uses.local.insert(n.clone());
@@ -58,11 +72,11 @@ fn rust_ty(ty: &Ty, uses: &mut Uses, boxed: bool) -> String {
         }
         Ty::Sharing => {
             uses.models.insert("Sharing");
-            "Sharing".into()
+            boxed_if("Sharing", boxed)
         }
         Ty::Access => {
             uses.models.insert("Access");
-            "Access".into()
+            boxed_if("Access", boxed)
         }
         Ty::AttrValues => {
             uses.models.insert("AttributeValue");

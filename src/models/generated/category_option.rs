@@ -20,7 +20,7 @@ pub struct CategoryOption {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`), read-only. The descriptor differs between versions (v41: `AggregationType`; v42: `AggregationType`; v43: boolean; v44: `AggregationType`).
@@ -52,7 +52,7 @@ pub struct CategoryOption {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`, max length 255.
@@ -116,7 +116,7 @@ pub struct CategoryOption {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
     /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only. Only in v41, v42.
@@ -140,7 +140,7 @@ pub struct CategoryOption {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 50.
@@ -164,7 +164,7 @@ pub struct CategoryOption {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

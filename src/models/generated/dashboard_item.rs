@@ -20,7 +20,7 @@ pub struct DashboardItem {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `appKey`.
     ///
     /// DHIS2: `TEXT`, max length 255.
@@ -44,7 +44,7 @@ pub struct DashboardItem {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only. Only in v41, v42.
@@ -100,7 +100,7 @@ pub struct DashboardItem {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// A UID reference to a Map   (Java name `org.hisp.dhis.mapping.Map`)
     ///
     /// JSON key `map`; DHIS2: `REFERENCE` (`org.hisp.dhis.mapping.Map`).
@@ -128,7 +128,7 @@ pub struct DashboardItem {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `text`.
     ///
     /// DHIS2: `TEXT`.
@@ -144,7 +144,7 @@ pub struct DashboardItem {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`). Only in v41, v42.
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `users`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.

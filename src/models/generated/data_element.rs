@@ -20,7 +20,7 @@ pub struct DataElement {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `aggregationLevels`.
     ///
     /// DHIS2: `COLLECTION of INTEGER`.
@@ -52,7 +52,7 @@ pub struct DataElement {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `dataElementGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
@@ -124,7 +124,7 @@ pub struct DataElement {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
     /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
@@ -152,7 +152,7 @@ pub struct DataElement {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, unique, max length 50.
@@ -172,7 +172,7 @@ pub struct DataElement {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `valueType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), required.

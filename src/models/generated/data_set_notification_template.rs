@@ -19,7 +19,7 @@ pub struct DataSetNotificationTemplate {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
@@ -35,7 +35,7 @@ pub struct DataSetNotificationTemplate {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `dataSetNotificationTrigger`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.dataset.notifications.DataSetNotificationTrigger`).
@@ -83,7 +83,7 @@ pub struct DataSetNotificationTemplate {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `messageTemplate`.
     ///
     /// DHIS2: `TEXT`, required.
@@ -119,7 +119,7 @@ pub struct DataSetNotificationTemplate {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `subjectTemplate`.
     ///
     /// DHIS2: `TEXT`, max length 100.
@@ -131,7 +131,7 @@ pub struct DataSetNotificationTemplate {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

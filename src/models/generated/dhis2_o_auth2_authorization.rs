@@ -16,7 +16,7 @@ pub struct Dhis2OAuth2Authorization {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `accessTokenExpiresAt`.
     ///
     /// DHIS2: `DATE`.
@@ -64,7 +64,7 @@ pub struct Dhis2OAuth2Authorization {
     /// `createdBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `deviceCodeExpiresAt`.
     ///
     /// DHIS2: `DATE`.
@@ -100,7 +100,7 @@ pub struct Dhis2OAuth2Authorization {
     /// `lastUpdatedBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
@@ -132,7 +132,7 @@ pub struct Dhis2OAuth2Authorization {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
@@ -140,7 +140,7 @@ pub struct Dhis2OAuth2Authorization {
     /// `user`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `userCodeExpiresAt`.
     ///
     /// DHIS2: `DATE`.

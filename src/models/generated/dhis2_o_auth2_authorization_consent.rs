@@ -16,7 +16,7 @@ pub struct Dhis2OAuth2AuthorizationConsent {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
@@ -36,7 +36,7 @@ pub struct Dhis2OAuth2AuthorizationConsent {
     /// `createdBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
@@ -64,7 +64,7 @@ pub struct Dhis2OAuth2AuthorizationConsent {
     /// `lastUpdatedBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
@@ -80,7 +80,7 @@ pub struct Dhis2OAuth2AuthorizationConsent {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
@@ -88,7 +88,7 @@ pub struct Dhis2OAuth2AuthorizationConsent {
     /// `user`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

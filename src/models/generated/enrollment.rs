@@ -20,7 +20,7 @@ pub struct Enrollment {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
@@ -48,7 +48,7 @@ pub struct Enrollment {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `createdByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
@@ -104,7 +104,7 @@ pub struct Enrollment {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `lastUpdatedByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
@@ -136,7 +136,7 @@ pub struct Enrollment {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `status`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.ProgramStatus`).
@@ -160,7 +160,7 @@ pub struct Enrollment {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

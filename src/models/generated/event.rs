@@ -20,7 +20,7 @@ pub struct Event {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `assignedUser`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
@@ -64,7 +64,7 @@ pub struct Event {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `createdByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
@@ -120,7 +120,7 @@ pub struct Event {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `lastUpdatedByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
@@ -156,7 +156,7 @@ pub struct Event {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `status`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.event.EventStatus`), required.
@@ -172,7 +172,7 @@ pub struct Event {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

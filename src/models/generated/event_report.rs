@@ -25,7 +25,7 @@ pub struct EventReport {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`).
@@ -85,7 +85,7 @@ pub struct EventReport {
     /// `createdBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `cumulativeValues`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -245,7 +245,7 @@ pub struct EventReport {
     /// `lastUpdatedBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `legacy`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -345,7 +345,7 @@ pub struct EventReport {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, max length 50.
@@ -413,7 +413,7 @@ pub struct EventReport {
     /// `user`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `userOrgUnitType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.UserOrgUnitType`).

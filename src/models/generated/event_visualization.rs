@@ -25,7 +25,7 @@ pub struct EventVisualization {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`).
@@ -93,7 +93,7 @@ pub struct EventVisualization {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `cumulativeValues`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -265,7 +265,7 @@ pub struct EventVisualization {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `legacy`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -393,7 +393,7 @@ pub struct EventVisualization {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, max length 50.
@@ -477,7 +477,7 @@ pub struct EventVisualization {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `userOrgUnitType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.UserOrgUnitType`).

@@ -20,7 +20,7 @@ pub struct Indicator {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `aggregateExportAttributeOptionCombo`.
     ///
     /// DHIS2: `TEXT`, max length 255.
@@ -52,7 +52,7 @@ pub struct Indicator {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `dataSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
@@ -148,7 +148,7 @@ pub struct Indicator {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// A UID reference to a LegendSet   (Java name `org.hisp.dhis.legend.LegendSet`)
     ///
     /// JSON key `legendSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.legend.LegendSet`), read-only.
@@ -176,7 +176,7 @@ pub struct Indicator {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, max length 50.
@@ -196,7 +196,7 @@ pub struct Indicator {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

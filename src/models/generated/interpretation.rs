@@ -20,7 +20,7 @@ pub struct Interpretation {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
@@ -40,7 +40,7 @@ pub struct Interpretation {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// A UID reference to a DataSet   (Java name `org.hisp.dhis.dataset.DataSet`)
     ///
     /// JSON key `dataSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataset.DataSet`).
@@ -84,7 +84,7 @@ pub struct Interpretation {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `likedBy`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
@@ -116,7 +116,7 @@ pub struct Interpretation {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `text`.
     ///
     /// DHIS2: `TEXT`.
@@ -132,7 +132,7 @@ pub struct Interpretation {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// A UID reference to a Visualization   (Java name `org.hisp.dhis.visualization.Visualization`)
     ///
     /// JSON key `visualization`; DHIS2: `REFERENCE` (`org.hisp.dhis.visualization.Visualization`).

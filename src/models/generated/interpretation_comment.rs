@@ -16,7 +16,7 @@ pub struct InterpretationComment {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
@@ -32,7 +32,7 @@ pub struct InterpretationComment {
     /// `createdBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`), required.
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `displayName`.
     ///
     /// DHIS2: `TEXT`, read-only.
@@ -60,7 +60,7 @@ pub struct InterpretationComment {
     /// `lastUpdatedBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `mentions`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
@@ -72,7 +72,7 @@ pub struct InterpretationComment {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `text`.
     ///
     /// DHIS2: `TEXT`.
@@ -84,7 +84,7 @@ pub struct InterpretationComment {
     /// `user`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

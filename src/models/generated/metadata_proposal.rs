@@ -26,7 +26,7 @@ pub struct MetadataProposal {
     /// `createdBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`), required.
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `finalised`.
     ///
     /// DHIS2: `DATE`.

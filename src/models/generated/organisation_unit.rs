@@ -20,7 +20,7 @@ pub struct OrganisationUnit {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `address`.
     ///
     /// DHIS2: `TEXT`, max length 255.
@@ -64,7 +64,7 @@ pub struct OrganisationUnit {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `dataSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
@@ -136,7 +136,7 @@ pub struct OrganisationUnit {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `leaf`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
@@ -192,7 +192,7 @@ pub struct OrganisationUnit {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, max length 50.
@@ -212,7 +212,7 @@ pub struct OrganisationUnit {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `users`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.

@@ -21,7 +21,7 @@ pub struct Program {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `accessLevel`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.AccessLevel`).
@@ -53,7 +53,7 @@ pub struct Program {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// A UID reference to a DataEntryForm   (Java name `org.hisp.dhis.dataentryform.DataEntryForm`)
     ///
     /// JSON key `dataEntryForm`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataentryform.DataEntryForm`).
@@ -229,7 +229,7 @@ pub struct Program {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `maxTeiCountToReturn`.
     ///
     /// DHIS2: `INTEGER`.
@@ -329,7 +329,7 @@ pub struct Program {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, required, max length 50.
@@ -365,7 +365,7 @@ pub struct Program {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `userRoles`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.

@@ -20,7 +20,7 @@ pub struct ProgramRuleVariable {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
@@ -36,7 +36,7 @@ pub struct ProgramRuleVariable {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// A UID reference to a DataElement   (Java name `org.hisp.dhis.dataelement.DataElement`)
     ///
     /// JSON key `dataElement`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`).
@@ -68,7 +68,7 @@ pub struct ProgramRuleVariable {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
@@ -88,7 +88,7 @@ pub struct ProgramRuleVariable {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// A UID reference to a TrackedEntityAttribute   (Java name `org.hisp.dhis.trackedentity.TrackedEntityAttribute`)
     ///
     /// JSON key `trackedEntityAttribute`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`).
@@ -104,7 +104,7 @@ pub struct ProgramRuleVariable {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `valueType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), required.

@@ -20,7 +20,7 @@ pub struct ProgramStage {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `allowGenerateNextVisit`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -48,7 +48,7 @@ pub struct ProgramStage {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// A UID reference to a DataEntryForm   (Java name `org.hisp.dhis.dataentryform.DataEntryForm`)
     ///
     /// JSON key `dataEntryForm`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataentryform.DataEntryForm`).
@@ -160,7 +160,7 @@ pub struct ProgramStage {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `minDaysFromStart`.
     ///
     /// DHIS2: `INTEGER`, required.
@@ -224,7 +224,7 @@ pub struct ProgramStage {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, max length 50.
@@ -248,7 +248,7 @@ pub struct ProgramStage {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `validationStrategy`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.ValidationStrategy`).

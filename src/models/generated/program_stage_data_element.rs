@@ -17,7 +17,7 @@ pub struct ProgramStageDataElement {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `allowFutureDate`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -45,7 +45,7 @@ pub struct ProgramStageDataElement {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// A UID reference to a DataElement   (Java name `org.hisp.dhis.dataelement.DataElement`)
     ///
     /// JSON key `dataElement`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataelement.DataElement`), required.
@@ -81,7 +81,7 @@ pub struct ProgramStageDataElement {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
@@ -101,7 +101,7 @@ pub struct ProgramStageDataElement {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `skipAnalytics`.
     ///
     /// DHIS2: `BOOLEAN`, required.
@@ -121,7 +121,7 @@ pub struct ProgramStageDataElement {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

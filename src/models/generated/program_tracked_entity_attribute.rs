@@ -17,7 +17,7 @@ pub struct ProgramTrackedEntityAttribute {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `allowFutureDate`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -37,7 +37,7 @@ pub struct ProgramTrackedEntityAttribute {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `displayInList`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -73,7 +73,7 @@ pub struct ProgramTrackedEntityAttribute {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `mandatory`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -101,7 +101,7 @@ pub struct ProgramTrackedEntityAttribute {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `skipIndividualAnalytics`.
     ///
     /// DHIS2: `BOOLEAN`. Only in v42.
@@ -121,7 +121,7 @@ pub struct ProgramTrackedEntityAttribute {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `valueType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), read-only.

@@ -17,7 +17,7 @@ pub struct Relationship {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
@@ -37,7 +37,7 @@ pub struct Relationship {
     /// `createdBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `deleted`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -81,7 +81,7 @@ pub struct Relationship {
     /// `lastUpdatedBy`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.
@@ -93,7 +93,7 @@ pub struct Relationship {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `style`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ObjectStyle`).
@@ -109,7 +109,7 @@ pub struct Relationship {
     /// `user`.
     ///
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

@@ -17,7 +17,7 @@ pub struct SMSCommand {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
@@ -41,7 +41,7 @@ pub struct SMSCommand {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `currentPeriodUsedForReporting`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -81,7 +81,7 @@ pub struct SMSCommand {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `moreThanOneOrgUnitMessage`.
     ///
     /// DHIS2: `TEXT`.
@@ -117,7 +117,7 @@ pub struct SMSCommand {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `smsCodes`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
@@ -137,7 +137,7 @@ pub struct SMSCommand {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// A UID reference to a UserGroup   (Java name `org.hisp.dhis.user.UserGroup`)
     ///
     /// JSON key `userGroup`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.UserGroup`).

@@ -19,7 +19,7 @@ pub struct TrackedEntity {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.
@@ -39,7 +39,7 @@ pub struct TrackedEntity {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `createdByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
@@ -91,7 +91,7 @@ pub struct TrackedEntity {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `lastUpdatedByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
@@ -119,7 +119,7 @@ pub struct TrackedEntity {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `storedBy`.
     ///
     /// DHIS2: `TEXT`, max length 255.
@@ -139,7 +139,7 @@ pub struct TrackedEntity {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

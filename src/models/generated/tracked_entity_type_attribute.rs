@@ -17,7 +17,7 @@ pub struct TrackedEntityTypeAttribute {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
@@ -33,7 +33,7 @@ pub struct TrackedEntityTypeAttribute {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `displayInList`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -69,7 +69,7 @@ pub struct TrackedEntityTypeAttribute {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `mandatory`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -85,7 +85,7 @@ pub struct TrackedEntityTypeAttribute {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// A UID reference to a TrackedEntityAttribute   (Java name `org.hisp.dhis.trackedentity.TrackedEntityAttribute`)
     ///
     /// JSON key `trackedEntityAttribute`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntityAttribute`), required.
@@ -101,7 +101,7 @@ pub struct TrackedEntityTypeAttribute {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `valueType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), read-only.

@@ -20,7 +20,7 @@ pub struct User {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `accountExpiry`.
     ///
     /// DHIS2: `DATE`.
@@ -56,7 +56,7 @@ pub struct User {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `dataViewMaxOrganisationUnitLevel`.
     ///
     /// DHIS2: `INTEGER`.
@@ -160,7 +160,7 @@ pub struct User {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `ldapId`.
     ///
     /// DHIS2: `TEXT`, unique.
@@ -204,7 +204,7 @@ pub struct User {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `skype`.
     ///
     /// DHIS2: `TEXT`, max length 255.
@@ -236,7 +236,7 @@ pub struct User {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `userCredentials`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.UserCredentialsDto`). Only in v41.

@@ -16,7 +16,7 @@ pub struct UserCredentialsDto {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `accountExpiry`.
     ///
     /// DHIS2: `DATE`.
@@ -88,7 +88,7 @@ pub struct UserCredentialsDto {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `twoFA`.
     ///
     /// DHIS2: `BOOLEAN`.

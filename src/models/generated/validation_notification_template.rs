@@ -17,7 +17,7 @@ pub struct ValidationNotificationTemplate {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
@@ -33,7 +33,7 @@ pub struct ValidationNotificationTemplate {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `displayMessageTemplate`.
     ///
     /// DHIS2: `TEXT`, read-only.
@@ -69,7 +69,7 @@ pub struct ValidationNotificationTemplate {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `messageTemplate`.
     ///
     /// DHIS2: `TEXT`, max length 1000.
@@ -97,7 +97,7 @@ pub struct ValidationNotificationTemplate {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `subjectTemplate`.
     ///
     /// DHIS2: `TEXT`, max length 100.
@@ -109,7 +109,7 @@ pub struct ValidationNotificationTemplate {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `validationRules`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.

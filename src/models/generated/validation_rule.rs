@@ -20,7 +20,7 @@ pub struct ValidationRule {
     /// `access`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.security.acl.Access`).
-    pub access: Field<Access>,
+    pub access: Field<Box<Access>>,
     /// `aggregateExportAttributeOptionCombo`.
     ///
     /// DHIS2: `TEXT`.
@@ -48,7 +48,7 @@ pub struct ValidationRule {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `createdBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub created_by: Field<UserRef>,
+    pub created_by: Field<Box<UserRef>>,
     /// `description`.
     ///
     /// DHIS2: `TEXT`.
@@ -116,7 +116,7 @@ pub struct ValidationRule {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `lastUpdatedBy`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub last_updated_by: Field<UserRef>,
+    pub last_updated_by: Field<Box<UserRef>>,
     /// `leftSide`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.expression.Expression`), required, unique.
@@ -160,7 +160,7 @@ pub struct ValidationRule {
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
-    pub sharing: Field<Sharing>,
+    pub sharing: Field<Box<Sharing>>,
     /// `shortName`.
     ///
     /// DHIS2: `TEXT`, unique, max length 50.
@@ -176,7 +176,7 @@ pub struct ValidationRule {
     /// A UID reference to a User   (Java name `org.hisp.dhis.user.User`)
     ///
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
-    pub user: Field<UserRef>,
+    pub user: Field<Box<UserRef>>,
     /// `validationRuleGroups`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
