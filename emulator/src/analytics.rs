@@ -15,6 +15,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
+use crate::params::query_pairs;
 use crate::state::AppState;
 use crate::web::{self, WebMessage};
 
@@ -90,10 +91,7 @@ fn format_value(v: f64) -> String {
 }
 
 async fn analytics(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    let params = query_pairs(query.as_deref());
     let values_of = |k: &str| {
         params
             .iter()
@@ -233,27 +231,22 @@ async fn analytics(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
             }
             _ => {
                 for item in &d.items {
-                    let mut add = |ids: Vec<&String>| expanded.extend(ids.into_iter().cloned());
-                    if let Some(level) = item
-                        .strip_prefix("LEVEL-")
-                        .and_then(|l| l.parse::<u64>().ok())
-                    {
+                    // `LEVEL-n`, and the user's units (level 1) and their children (level 2).
+                    let level = match item.as_str() {
+                        "USER_ORGUNIT" => Some(1),
+                        "USER_ORGUNIT_CHILDREN" => Some(2),
+                        _ => item
+                            .strip_prefix("LEVEL-")
+                            .and_then(|l| l.parse::<u64>().ok()),
+                    };
+                    if let Some(level) = level {
                         let mut ids: Vec<&String> = units
                             .iter()
                             .filter(|(_, u)| u.1 == level)
                             .map(|(id, _)| id)
                             .collect();
                         ids.sort();
-                        add(ids);
-                    } else if item == "USER_ORGUNIT" || item == "USER_ORGUNIT_CHILDREN" {
-                        let level = if item == "USER_ORGUNIT" { 1 } else { 2 };
-                        let mut ids: Vec<&String> = units
-                            .iter()
-                            .filter(|(_, u)| u.1 == level)
-                            .map(|(id, _)| id)
-                            .collect();
-                        ids.sort();
-                        add(ids);
+                        expanded.extend(ids.into_iter().cloned());
                     } else if units.contains_key(item) {
                         expanded.push(item.clone());
                     }

@@ -153,7 +153,7 @@ impl AuthState {
     }
 
     pub(crate) fn oauth(&self) -> MutexGuard<'_, oauth2::OAuthServer> {
-        self.oauth.lock().unwrap_or_else(|e| e.into_inner())
+        crate::state::lock(&self.oauth)
     }
 
     pub(crate) fn bearer_ttl(&self) -> Duration {

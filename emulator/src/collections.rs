@@ -322,8 +322,7 @@ struct CacheInner {
 
 impl ListCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
-        // The cache holds plain bytes: a poisoned lock is still usable.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        crate::state::lock(&self.0)
     }
 
     /// The cached answer for `key` rendered from store `generation`.

@@ -30,11 +30,7 @@ pub(crate) struct Params(pub(crate) Vec<(String, String)>);
 impl Params {
     /// Parses a raw query string.
     pub(crate) fn parse(raw: Option<&str>) -> Params {
-        Params(
-            url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
+        Params(crate::params::query_pairs(raw))
     }
 
     /// The last value of a parameter.

@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
+use crate::params::query_pairs;
 use crate::state::AppState;
 
 /// One stored value with its timestamps.
@@ -33,8 +34,7 @@ type Shared = Arc<DatastoreState>;
 
 impl DatastoreState {
     fn lock(&self) -> MutexGuard<'_, Namespaces> {
-        // Plain data: a panic elsewhere leaves it consistent enough to keep serving.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        crate::state::lock(&self.0)
     }
 }
 
@@ -121,10 +121,7 @@ async fn namespace_entries(
     Path(namespace): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    let params = query_pairs(query.as_deref());
     let guard = shared.lock();
     let Some(keys) = guard.get(&namespace) else {
         return namespace_not_found(&namespace);

@@ -220,7 +220,7 @@ pub struct Faults(Arc<FaultsInner>);
 
 impl Faults {
     fn lock(&self) -> MutexGuard<'_, Vec<(String, ActivePlan)>> {
-        self.0.plans.lock().unwrap_or_else(|e| e.into_inner())
+        crate::state::lock(&self.0.plans)
     }
 
     /// Attaches a plan to a route (exact path, or a prefix ending in `*`), replacing any previous plan for it.

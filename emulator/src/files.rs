@@ -7,7 +7,7 @@
 mod multipart;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
@@ -17,7 +17,8 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
-use crate::state::AppState;
+use crate::params::query_pairs;
+use crate::state::{lock, AppState};
 use crate::tracker::seed::{now_string, Prng};
 
 const DOMAINS: &[&str] = &[
@@ -43,10 +44,6 @@ struct FilesState {
 }
 
 type Shared = Arc<FilesState>;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Routes of the file resource area.
 pub(crate) fn routes() -> Router<AppState> {
@@ -76,10 +73,7 @@ async fn upload(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    let params = query_pairs(query.as_deref());
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

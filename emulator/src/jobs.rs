@@ -19,6 +19,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value};
 
+use crate::crud::generate_uid;
 use crate::state::AppState;
 use crate::web::{self, WebMessage};
 
@@ -102,8 +103,7 @@ pub(crate) struct Jobs(Arc<Mutex<JobsInner>>);
 
 impl Jobs {
     fn lock(&self) -> MutexGuard<'_, JobsInner> {
-        // Plain data inside: a poisoned lock is still consistent enough to serve.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        crate::state::lock(&self.0)
     }
 
     /// The status of a job (`COMPLETED`, `FAILED`, ...), if it exists.
@@ -132,21 +132,8 @@ pub(crate) fn set_next_outcome(state: &AppState, outcome: JobOutcome) {
     state.jobs().lock().next_outcome = Some(outcome);
 }
 
-fn new_uid() -> String {
-    use rand::Rng;
-    const FIRST: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    const REST: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut rng = rand::thread_rng();
-    let mut s = String::with_capacity(11);
-    s.push(char::from(FIRST[rng.gen_range(0..FIRST.len())]));
-    for _ in 0..10 {
-        s.push(char::from(REST[rng.gen_range(0..REST.len())]));
-    }
-    s
-}
-
 fn notification(job: &Job, level: &str, message: &str, completed: bool) -> Value {
-    let uid = new_uid();
+    let uid = generate_uid();
     json!({
         "id": uid,
         "uid": uid,
@@ -175,7 +162,7 @@ pub(crate) fn start<F>(
 where
     F: FnOnce(&AppState) -> JobResult + Send + 'static,
 {
-    let id = new_uid();
+    let id = generate_uid();
     let created = web::format_millis(web::now_millis());
     let outcome = {
         let mut inner = state.jobs().lock();

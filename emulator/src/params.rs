@@ -1,5 +1,12 @@
 //! Query-string parameters in request order, with repeats (`filter`, `order` may be given several times).
 
+/// The decoded `(name, value)` pairs of a raw query string, in order (`None` means no query).
+pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
 /// Decoded `(name, value)` pairs of a query string.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Params {
@@ -9,14 +16,9 @@ pub(crate) struct Params {
 impl Params {
     /// Parses a raw query string (`None` means no query).
     pub(crate) fn parse(raw: Option<&str>) -> Self {
-        let pairs = raw
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Self { pairs }
+        Self {
+            pairs: query_pairs(raw),
+        }
     }
 
     /// The first value of a parameter.

@@ -13,6 +13,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use serde_json::{json, Map, Value};
 
+use crate::params::query_pairs;
 use crate::state::AppState;
 use crate::web::{self, WebMessage};
 
@@ -50,7 +51,7 @@ impl SettingsState {
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Value>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        crate::state::lock(&self.0)
     }
 }
 
@@ -109,10 +110,7 @@ async fn set_one(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    let params = query_pairs(query.as_deref());
     let from_query = params
         .iter()
         .find(|(k, _)| k == "value")

@@ -11,6 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
+use crate::params::query_pairs;
 use crate::state::AppState;
 
 /// Routes of the sharing area.
@@ -42,10 +43,7 @@ fn plural_of(singular: &str) -> String {
 
 /// Resolves `type` and `id` to the collection and uid, or the DHIS2 error answer.
 fn target(state: &AppState, query: Option<String>) -> Result<(String, String), Response> {
-    let params: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    let params = query_pairs(query.as_deref());
     let get = |k: &str| {
         params
             .iter()

@@ -6,12 +6,18 @@
 //! - `state.counters()` / `state.faults()` are the test-visible counters and fault plans.
 //! - `state.auth()` holds users, tokens and sessions; `state.jobs()` is owned by `jobs.rs`.
 
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::auth::AuthState;
 use crate::faults::{Counters, Faults};
 use crate::store::Store;
 use crate::version::VersionProfile;
+
+/// Locks `m`, tolerating poison: a poisoned lock only means a handler panicked mid-update of plain
+/// data; keep serving.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Start-up configuration that handlers may read.
 #[derive(Debug, Clone)]

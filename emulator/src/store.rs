@@ -157,39 +157,33 @@ impl Store {
 
     /// Inserts a new object (which must carry a string `id` not used by any other object).
     pub(crate) fn insert(&mut self, plural: &str, object: Value) -> Result<(), StoreError> {
-        let uid = object
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or(StoreError::MissingId)?
-            .to_string();
+        let uid = object_uid(&object)?;
         if let Some(existing) = self.uid_index.get(&uid) {
             return Err(StoreError::DuplicateId(uid, existing.clone()));
         }
-        let coll = self.collections.entry(plural.to_string()).or_default();
-        coll.touch();
-        coll.objects.insert(uid.clone(), object);
-        self.uid_index.insert(uid, plural.to_string());
-        self.generation += 1;
+        self.put(plural, uid, object);
         Ok(())
     }
 
     /// Inserts or overwrites an object by its `id` (used by seeding and imports).
     pub(crate) fn upsert(&mut self, plural: &str, object: Value) -> Result<(), StoreError> {
-        let uid = object
-            .get("id")
-            .and_then(Value::as_str)
-            .ok_or(StoreError::MissingId)?
-            .to_string();
+        let uid = object_uid(&object)?;
         match self.uid_index.get(&uid) {
             Some(p) if p != plural => return Err(StoreError::DuplicateId(uid, p.clone())),
             _ => {}
         }
+        self.put(plural, uid, object);
+        Ok(())
+    }
+
+    /// Stores `object` under `uid` in `plural` (creating the collection), indexing it; callers have
+    /// checked that `uid` is not held by another collection.
+    fn put(&mut self, plural: &str, uid: String, object: Value) {
         let coll = self.collections.entry(plural.to_string()).or_default();
         coll.touch();
         coll.objects.insert(uid.clone(), object);
         self.uid_index.insert(uid, plural.to_string());
         self.generation += 1;
-        Ok(())
     }
 
     /// Replaces an existing object, keeping its position; returns the old one (None if it did not exist, in
@@ -215,6 +209,15 @@ impl Store {
         self.generation += 1;
         Some(old)
     }
+}
+
+/// The string `id` of `object`.
+fn object_uid(object: &Value) -> Result<String, StoreError> {
+    object
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or(StoreError::MissingId)
 }
 
 #[cfg(test)]

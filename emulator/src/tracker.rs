@@ -9,7 +9,7 @@ mod import;
 pub(crate) mod seed;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -19,7 +19,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 
-use crate::state::AppState;
+use crate::params::query_pairs;
+use crate::state::{lock, AppState};
 use crate::web::{self, WebMessage};
 use export::{Kind, Params};
 use seed::{Prng, TrackerData};
@@ -40,11 +41,6 @@ pub(crate) struct TrackerState {
 }
 
 type Shared = Arc<TrackerState>;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A poisoned lock only means a handler panicked mid-update of plain data; keep serving.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Routes of the tracker area.
 pub(crate) fn routes() -> Router<AppState> {
@@ -74,18 +70,20 @@ fn message(status: StatusCode, text: &str) -> Response {
 }
 
 fn parse_query(raw: Option<String>) -> Params {
-    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
+    query_pairs(raw.as_deref())
 }
 
-fn kind_of(segment: &str) -> Option<Kind> {
+/// The tracker object kind a path segment names, or the 404 answer.
+fn kind_of(segment: &str) -> Result<Kind, Response> {
     match segment {
-        "trackedEntities" => Some(Kind::TrackedEntities),
-        "enrollments" => Some(Kind::Enrollments),
-        "events" => Some(Kind::Events),
-        "relationships" => Some(Kind::Relationships),
-        _ => None,
+        "trackedEntities" => Ok(Kind::TrackedEntities),
+        "enrollments" => Ok(Kind::Enrollments),
+        "events" => Ok(Kind::Events),
+        "relationships" => Ok(Kind::Relationships),
+        _ => Err(message(
+            StatusCode::NOT_FOUND,
+            &format!("Tracker resource `{segment}` does not exist."),
+        )),
     }
 }
 
@@ -160,11 +158,9 @@ async fn list_handler(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some(kind) = kind_of(&segment) else {
-        return message(
-            StatusCode::NOT_FOUND,
-            &format!("Tracker resource `{segment}` does not exist."),
-        );
+    let kind = match kind_of(&segment) {
+        Ok(kind) => kind,
+        Err(response) => return response,
     };
     let params = parse_query(query);
     let minor = state.version().major();
@@ -184,11 +180,9 @@ async fn single_handler(
     Path((segment, uid)): Path<(String, String)>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some(kind) = kind_of(&segment) else {
-        return message(
-            StatusCode::NOT_FOUND,
-            &format!("Tracker resource `{segment}` does not exist."),
-        );
+    let kind = match kind_of(&segment) {
+        Ok(kind) => kind,
+        Err(response) => return response,
     };
     let params = parse_query(query);
     let found = with_data(&state, &shared, |data| {

@@ -21,6 +21,7 @@ use crate::future::{take_ready, LayerFuture};
 
 mod basic;
 pub mod oauth2;
+mod prebuilt;
 mod session;
 mod token;
 

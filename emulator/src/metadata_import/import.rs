@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 
 use super::report::{error_report, Stats};
 use super::types::{self, TypeInfo};
+use crate::crud::generate_uid;
 use crate::data_values::Params;
 use crate::seed::{ADMIN_UID, DEFAULT_CATEGORY_COMBO};
 use crate::store::Store;
@@ -146,19 +147,6 @@ fn find_existing(store: &Store, plural: &str, obj: &Value, ident: Identifier) ->
         Identifier::Code => by_code(),
         Identifier::Auto => by_id().or_else(by_code),
     }
-}
-
-fn new_uid() -> String {
-    use rand::Rng;
-    const FIRST: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    const REST: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    let mut rng = rand::thread_rng();
-    let mut s = String::with_capacity(11);
-    s.push(char::from(FIRST[rng.gen_range(0..FIRST.len())]));
-    for _ in 0..10 {
-        s.push(char::from(REST[rng.gen_range(0..REST.len())]));
-    }
-    s
 }
 
 /// Ids (and codes) present in the payload per type, so references between new objects resolve.
@@ -438,7 +426,7 @@ pub(crate) fn run(
             let uid = existing
                 .clone()
                 .or_else(|| str_of(obj, "id").map(str::to_string))
-                .unwrap_or_else(new_uid);
+                .unwrap_or_else(generate_uid);
             let mut errors = Vec::new();
             let action = match (params.strategy, existing.is_some()) {
                 (Strategy::Delete, _) => Action::Delete,

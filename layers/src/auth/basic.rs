@@ -1,9 +1,9 @@
 //! HTTP Basic credentials.
 
 use base64::Engine;
-use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
+use super::prebuilt::PrebuiltAuthorization;
 use super::{sensitive_value, AuthError, AuthFuture, AuthProvider};
 use crate::secret::Secret;
 
@@ -12,15 +12,15 @@ use crate::secret::Secret;
 pub struct BasicAuth {
     username: String,
     password: Secret,
-    /// `Basic <base64>`, encoded once (marked sensitive, so `Debug` does not show it).
-    header: Option<HeaderValue>,
+    /// `Basic <base64>`, encoded once.
+    header: PrebuiltAuthorization,
 }
 
 impl BasicAuth {
     /// Credentials for `username` / `password`.
     pub fn new(username: impl Into<String>, password: impl Into<Secret>) -> Self {
         let (username, password) = (username.into(), password.into());
-        let header = basic_value(&username, &password).ok();
+        let header = PrebuiltAuthorization::new(basic_value(&username, &password));
         BasicAuth {
             username,
             password,
@@ -40,17 +40,13 @@ impl AuthProvider for BasicAuth {
         headers: &'a mut HeaderMap,
     ) -> AuthFuture<'a, Result<(), AuthError>> {
         Box::pin(async move {
-            let value = match &self.header {
-                Some(v) => v.clone(),
-                None => basic_value(&self.username, &self.password)?,
-            };
-            headers.insert(AUTHORIZATION, value);
-            Ok(())
+            self.header
+                .insert(headers, || basic_value(&self.username, &self.password))
         })
     }
 
     fn fixed_header(&self) -> Option<(HeaderName, HeaderValue)> {
-        self.header.clone().map(|v| (AUTHORIZATION, v))
+        self.header.fixed_header()
     }
 }
 
