@@ -92,13 +92,10 @@ impl TlsConfig {
                 }
                 builder.with_root_certificates(roots).with_no_client_auth()
             }
-            Mode::Insecure => {
-                tracing::warn!("TLS certificate verification is DISABLED (TlsConfig::insecure)");
-                builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(AcceptAnyCert { provider }))
-                    .with_no_client_auth()
-            }
+            Mode::Insecure => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCert { provider }))
+                .with_no_client_auth(),
         };
         // ALPN is set by the hyper-rustls connector builder (`enable_http1`).
         Ok(config)
@@ -109,6 +106,10 @@ impl TlsConfig {
         &self,
         connect_timeout: Duration,
     ) -> Result<HttpsConnector<HttpConnector>, Error> {
+        if self.is_insecure() {
+            // Logged here, where the pool is built, not in `client_config` (also called to validate at build()).
+            tracing::warn!("TLS certificate verification is DISABLED (TlsConfig::insecure)");
+        }
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(connect_timeout));
