@@ -232,7 +232,7 @@ where
         JobOutcome::Fail => {
             // 2.44 (master) leaves the failure notification open and relies on the poll to close it (see
             // `notifications_for`); earlier versions mark it completed themselves.
-            let completed = state.version().major() < 44;
+            let completed = !state.version().poll_closes_failed_jobs();
             jobs.push_notification(
                 &id,
                 "ERROR",
@@ -260,7 +260,7 @@ where
 /// A job's notifications newest first, applying the master rule of WIRE.md 9.2: when the newest notification is
 /// not completed but the job no longer runs, the notifications are cleared and that one is answered completed.
 fn notifications_for(state: &AppState, inner: &mut JobsInner, id: &str) -> Value {
-    let clear_stale = state.version().major() >= 44;
+    let clear_stale = state.version().poll_closes_failed_jobs();
     let Some(job) = inner.jobs.get_mut(id) else {
         return json!([]);
     };

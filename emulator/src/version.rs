@@ -199,13 +199,23 @@ impl VersionProfile {
         }
     }
 
+    /// Data value imports run 2.43's pipeline (atomic reports, WARNING answered 200) from 2.43.
+    pub(crate) fn new_data_value_pipeline(&self) -> bool {
+        self.major >= 43
+    }
+
     /// HTTP status of a data value import whose summary is `WARNING`: 409 up to 2.42, 200 from 2.43.
     pub(crate) fn data_value_warning_status(&self) -> u16 {
-        if self.major >= 43 {
+        if self.new_data_value_pipeline() {
             200
         } else {
             409
         }
+    }
+
+    /// From 2.44 a failed job's last notification stays open and the next poll closes it (WIRE.md 9.2).
+    pub(crate) fn poll_closes_failed_jobs(&self) -> bool {
+        self.major >= 44
     }
 
     /// 2.41+ validates PAT checksums before any lookup; 2.39/2.40 never do.

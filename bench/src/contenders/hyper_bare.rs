@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{header, HeaderValue, Request, Uri};
+use http::{header, HeaderValue, Request, Response, Uri};
 use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -51,8 +52,8 @@ fn request(uri: &Uri) -> Result<Request<Empty<Bytes>>, BenchError> {
         .map_err(|e| format!("cannot build GET {uri}: {e}").into())
 }
 
-/// GET and collect the whole body.
-pub(crate) async fn get_bytes(client: &BareClient, uri: &Uri) -> Result<Bytes, BenchError> {
+/// Sends the GET; a non-2xx status is an error.
+async fn send(client: &BareClient, uri: &Uri) -> Result<Response<Incoming>, BenchError> {
     let response = client
         .request(request(uri)?)
         .await
@@ -61,6 +62,12 @@ pub(crate) async fn get_bytes(client: &BareClient, uri: &Uri) -> Result<Bytes, B
     if !status.is_success() {
         return Err(format!("hyper_bare GET {uri}: status {status}").into());
     }
+    Ok(response)
+}
+
+/// GET and collect the whole body.
+pub(crate) async fn get_bytes(client: &BareClient, uri: &Uri) -> Result<Bytes, BenchError> {
+    let response = send(client, uri).await?;
     let body = response
         .into_body()
         .collect()
@@ -75,14 +82,7 @@ pub(crate) async fn download<W: tokio::io::AsyncWrite + Unpin>(
     uri: &Uri,
     sink: &mut W,
 ) -> Result<u64, BenchError> {
-    let response = client
-        .request(request(uri)?)
-        .await
-        .map_err(|e| format!("hyper_bare GET {uri}: {e}"))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(format!("hyper_bare GET {uri}: status {status}").into());
-    }
+    let response = send(client, uri).await?;
     let mut body = response.into_body();
     let mut written = 0u64;
     while let Some(frame) = body.frame().await {

@@ -2,6 +2,7 @@
 //! and decode them: `dhis2_typed` into models, `dhis2_raw` into `serde_json::Value`, `reqwest` into hand-written
 //! structs, `hyper_bare` not at all (raw bytes, the transport limit).
 
+use std::future::Future;
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -43,6 +44,22 @@ pub(crate) fn probe_len(rt: &Runtime, base: &str, path: &str) -> Result<usize, B
     block_on_within(rt, STEP_LIMIT, "probe", async {
         Ok::<_, BenchError>(hyper_bare::get_bytes(&client, &uri).await?.len())
     })
+}
+
+/// Times one whole fetch of `name` and checks it saw `want` units (bytes for hyper_bare): one `seconds` sample.
+pub(crate) fn timed_fetch(
+    rt: &Runtime,
+    name: &'static str,
+    fetch: impl Future<Output = Result<usize, BenchError>>,
+    want: usize,
+) -> Result<Vec<(&'static str, f64)>, BenchError> {
+    let start = Instant::now();
+    let seen = block_on_within(rt, STEP_LIMIT, name, fetch)?;
+    let seconds = start.elapsed().as_secs_f64();
+    if black_box(seen) != want {
+        return Err(format!("{name} saw {seen}, expected {want}").into());
+    }
+    Ok(vec![(metric::SECONDS, seconds)])
 }
 
 enum Client {
@@ -130,18 +147,12 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
         plan.runs,
         &contenders,
         |name, client, _| {
-            let start = Instant::now();
-            let seen = block_on_within(rt, STEP_LIMIT, name, client.fetch())?;
-            let seconds = start.elapsed().as_secs_f64();
             let want = if name == contender::HYPER_BARE {
                 body_len
             } else {
                 expected
             };
-            if black_box(seen) != want {
-                return Err(format!("{name} saw {seen}, expected {want}").into());
-            }
-            Ok(vec![(metric::SECONDS, seconds)])
+            timed_fetch(rt, name, client.fetch(), want)
         },
     );
     notes.append(&mut outcome.notes);

@@ -2,9 +2,6 @@
 //! `resources().stream()`; `reqwest`: a hand-written loop following `pager.nextPage`) versus one `paging=false`
 //! request (`dhis2_raw`: `get_raw`; `hyper_bare`: raw bytes).
 
-use std::hint::black_box;
-use std::time::Instant;
-
 use http::Uri;
 use tokio::runtime::Runtime;
 
@@ -14,8 +11,8 @@ use crate::contenders::hyper_bare::{self, BareClient};
 use crate::drive::{block_on_within, STEP_LIMIT};
 use crate::outcome::{measure, Outcome};
 use crate::server::ServerHost;
-use crate::workload::{contender, metric, Plan, Workload};
-use crate::workloads::decode::{encoded_fields, org_unit_emulator, probe_len, FIELDS};
+use crate::workload::{contender, Plan, Workload};
+use crate::workloads::decode::{encoded_fields, org_unit_emulator, probe_len, timed_fetch, FIELDS};
 use crate::BenchError;
 
 enum Client {
@@ -98,18 +95,12 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
         plan.runs,
         &contenders,
         |name, client, _| {
-            let start = Instant::now();
-            let seen = block_on_within(rt, STEP_LIMIT, name, client.fetch())?;
-            let seconds = start.elapsed().as_secs_f64();
             let want = if name == contender::HYPER_BARE {
                 body_len
             } else {
                 expected
             };
-            if black_box(seen) != want {
-                return Err(format!("{name} saw {seen}, expected {want}").into());
-            }
-            Ok(vec![(metric::SECONDS, seconds)])
+            timed_fetch(rt, name, client.fetch(), want)
         },
     );
     notes.append(&mut outcome.notes);

@@ -416,7 +416,7 @@ fn validate_row(
 
 /// Runs an import against the store (under the write lock, no `.await`).
 pub(super) fn run_import(state: &AppState, payload: &Value, options: &Options) -> Outcome {
-    let new_pipeline = state.version().major() >= 43;
+    let new_pipeline = state.version().new_data_value_pipeline();
     let mut rows = rows_of(payload);
     let mut store = state.store_write();
     translate_ids(&store, &mut rows, options.schemes);
@@ -620,7 +620,7 @@ pub(super) async fn post_data_value_set(
         |u| u.0.username.clone(),
     );
     let mut options = Options::from_params(&params, username);
-    options.reports_atomic = state.version().major() >= 43;
+    options.reports_atomic = state.version().new_data_value_pipeline();
     let payload: Result<Value, String> = if body.iter().all(u8::is_ascii_whitespace) {
         Ok(json!({"dataValues": []}))
     } else {

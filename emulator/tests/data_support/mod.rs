@@ -1,53 +1,26 @@
-//! A minimal HTTP/1.1 client over a raw `TcpStream` for the data, jobs, metadata and seed tests (no client
-//! crate needed; handles `Content-Length` and chunked bodies).
+//! Helpers for the data, jobs, metadata and seed tests: JSON requests as `admin` over the raw HTTP/1.1 client
+//! of `common`, job polling, and seed look-ups.
 #![allow(dead_code)]
 
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+// The raw HTTP/1.1 client itself lives in `common` (shared with the other emulator tests).
+#[path = "../common/mod.rs"]
+mod common;
+
+pub use common::Resp;
 
 /// `admin:district` in Basic form.
 pub const BASIC: &str = "Basic YWRtaW46ZGlzdHJpY3Q=";
-
-/// A received response.
-#[derive(Debug)]
-pub struct Resp {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Resp {
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body[..self.body.len().min(500)])
-            )
-        })
-    }
-
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn host_port(base: &str) -> String {
-    let rest = base.trim_start_matches("http://");
-    rest.split('/').next().unwrap().to_string()
-}
 
 /// Sends one request as `admin` (`Connection: close`) and reads the whole response.
 pub async fn request(base: &str, method: &str, path_and_query: &str, body: Option<&str>) -> Resp {
     request_as(base, BASIC, method, path_and_query, body).await
 }
 
-/// Sends one request with the given `Authorization` value.
+/// Sends one request with the given `Authorization` value, as a JSON client (always with a body, maybe empty).
 pub async fn request_as(
     base: &str,
     authorization: &str,
@@ -55,73 +28,20 @@ pub async fn request_as(
     path_and_query: &str,
     body: Option<&str>,
 ) -> Resp {
-    let hp = host_port(base);
-    let mut stream = TcpStream::connect(&hp).await.unwrap();
-    let body = body.unwrap_or("");
-    let req = format!(
-        "{method} {path_and_query} HTTP/1.1\r\nHost: {hp}\r\nAuthorization: {authorization}\r\nAccept: application/json\r\n\
-         X-Requested-With: XMLHttpRequest\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut raw))
-        .await
-        .unwrap()
-        .unwrap();
-    parse(&raw)
-}
-
-fn parse(raw: &[u8]) -> Resp {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("no header end");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        })
-        .collect();
-    let rest = &raw[split + 4..];
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_vec()
-    };
-    Resp {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
-        let size_txt = String::from_utf8_lossy(&data[..eol]).to_string();
-        let size = usize::from_str_radix(size_txt.split(';').next().unwrap().trim(), 16).unwrap();
-        data = &data[eol + 2..];
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
-    }
-    out
+    let headers = [
+        ("Authorization", authorization),
+        ("Accept", "application/json"),
+        ("X-Requested-With", "XMLHttpRequest"),
+        ("Content-Type", "application/json"),
+    ];
+    let body = body.unwrap_or("").as_bytes();
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        common::raw(base, method, path_and_query, &headers, Some(body)),
+    )
+    .await
+    .unwrap()
+    .unwrap()
 }
 
 pub async fn get(base: &str, path: &str) -> Resp {
