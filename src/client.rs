@@ -235,7 +235,7 @@ impl Dhis2Client {
                 connect_lock: tokio::sync::Mutex::new(()),
                 info: tokio::sync::Mutex::new(None),
                 info_ttl: ttl,
-                semaphore: semaphore.clone(),
+                semaphore,
             }),
         })
     }
@@ -276,7 +276,7 @@ impl Dhis2Client {
                 connect_lock: tokio::sync::Mutex::new(()),
                 info: tokio::sync::Mutex::new(None),
                 info_ttl: ttl,
-                semaphore: semaphore.clone(),
+                semaphore,
             }),
         })
     }
@@ -512,7 +512,7 @@ impl Dhis2Client {
         let body_retry = cfg
             .retry_policy
             .as_ref()
-            .filter(|p| p.max_attempts > 1 && (p.retry_non_idempotent || is_idempotent(&method)))
+            .filter(|p| p.max_attempts > 1 && p.may_retry_method(&method))
             .cloned();
         Ok(Prepared {
             svc: conn.svc.clone(),
@@ -713,7 +713,6 @@ struct Prepared {
 }
 
 /// Per-call reliability settings taken from the builder.
-#[derive(Clone)]
 struct CallOptions {
     /// Longest wait for the next piece of a response body.
     idle: std::time::Duration,
@@ -723,13 +722,6 @@ struct CallOptions {
     deadline: Option<std::time::Duration>,
     /// The retry policy, when a body failure of this request may be retried.
     body_retry: Option<crate::RetryPolicy>,
-}
-
-fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
-    )
 }
 
 impl Prepared {
@@ -768,21 +760,32 @@ impl Prepared {
         }
     }
 
-    /// Like [`bytes`](Self::bytes), resending an idempotent request whose body failed to arrive.
+    /// Like [`bytes`](Self::bytes), resending an idempotent request whose body failed to arrive. The service is
+    /// reused across attempts; only the request is copied, and only when another attempt is allowed.
     async fn bytes_retrying(self) -> Result<(Bytes, Method, String), Error> {
-        let mut current = self;
+        let Prepared {
+            mut svc,
+            req,
+            method,
+            path,
+            opts,
+        } = self;
+        let mut current = req;
         let mut attempt: u32 = 1;
         loop {
-            let (max_body, idle) = (current.opts.max_body, Some(current.opts.idle));
             // The copy to resend and the backoff before it, if the policy allows another attempt.
-            let next = match &current.opts.body_retry {
+            let next = match &opts.body_retry {
                 Some(p) if attempt < p.max_attempts => {
-                    current.try_clone().map(|n| (n, p.backoff(attempt)))
+                    dhis2_layers::body::try_clone_request(&current).map(|n| (n, p.backoff(attempt)))
                 }
                 _ => None,
             };
-            let (resp, method, path) = current.send_bare().await?;
-            match collect_mapped(resp, &method, &path, max_body, idle).await {
+            let resp = match svc.ready().await {
+                Ok(ready) => ready.call(current).await,
+                Err(e) => Err(e),
+            }
+            .map_err(|e| Error::from_stack(e, &method, &path))?;
+            match collect_mapped(resp, &method, &path, opts.max_body, Some(opts.idle)).await {
                 Ok(bytes) => return Ok((bytes, method, path)),
                 Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
                     let Some((next, delay)) = next else {
@@ -796,16 +799,6 @@ impl Prepared {
                 Err(e) => return Err(e),
             }
         }
-    }
-
-    fn try_clone(&self) -> Option<Prepared> {
-        Some(Prepared {
-            svc: self.svc.clone(),
-            req: dhis2_layers::body::try_clone_request(&self.req)?,
-            method: self.method.clone(),
-            path: self.path.clone(),
-            opts: self.opts.clone(),
-        })
     }
 
     async fn raw(self) -> Result<Map<String, Value>, Error> {

@@ -365,7 +365,12 @@ where
                                 return Poll::Pending;
                             };
                             let body = std::mem::take(buf).freeze();
-                            return Poll::Ready(classify(ctx, parts, body));
+                            return Poll::Ready(classify_collected(
+                                &ctx.method,
+                                &ctx.path,
+                                parts,
+                                body,
+                            ));
                         }
                     }
                 }
@@ -383,6 +388,14 @@ fn unreachable_ctx() -> Ctx {
     }
 }
 
+/// Whether a content type names JSON (`application/json`, `application/problem+json`, ...), ignoring case.
+fn is_json_type(content_type: &str) -> bool {
+    content_type
+        .as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b"json"))
+}
+
 /// Classifies a response whose body was already collected, by the rules of the module docs: the response of a
 /// success, or the [`MappedError`] naming `method` and `path`. For callers that collect the body themselves
 /// (e.g. with their own stall timeout); nothing is allocated on the success path.
@@ -394,43 +407,6 @@ pub fn classify_collected(
     parts: http::response::Parts,
     body: Bytes,
 ) -> Result<Response<Bytes>, MappedError> {
-    if parts.status.is_success() && !body.is_empty() {
-        let json_type = parts
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(is_json_type);
-        if json_type || looks_like_json(&body) {
-            return Ok(Response::from_parts(parts, body));
-        }
-    }
-    classify(
-        Ctx {
-            method: method.clone(),
-            path: path.to_owned(),
-            limit: None,
-        },
-        parts,
-        body,
-    )
-}
-
-/// Whether a content type names JSON (`application/json`, `application/problem+json`, ...), ignoring case.
-fn is_json_type(content_type: &str) -> bool {
-    content_type
-        .as_bytes()
-        .windows(4)
-        .any(|w| w.eq_ignore_ascii_case(b"json"))
-}
-
-// MappedError is large (it keeps the whole failed response), but it is only built on the failure path.
-#[allow(clippy::result_large_err)]
-fn classify(
-    ctx: Ctx,
-    parts: http::response::Parts,
-    body: Bytes,
-) -> Result<Response<Bytes>, MappedError> {
-    let Ctx { method, path, .. } = ctx;
     let status = parts.status;
     let header = |name| {
         parts
@@ -441,12 +417,12 @@ fn classify(
     };
     if status.is_success() {
         if body.is_empty() {
-            if status == StatusCode::NO_CONTENT || method != Method::GET {
+            if status == StatusCode::NO_CONTENT || *method != Method::GET {
                 return Ok(Response::from_parts(parts, Bytes::from_static(b"{}")));
             }
             return Err(MappedError::EmptyRead {
-                method,
-                path,
+                method: method.clone(),
+                path: path.to_owned(),
                 status,
             });
         }
@@ -457,8 +433,8 @@ fn classify(
             .is_some_and(is_json_type);
         if !json_type && !looks_like_json(&body) {
             return Err(MappedError::NotJson {
-                method,
-                path,
+                method: method.clone(),
+                path: path.to_owned(),
                 status,
                 content_type: header(CONTENT_TYPE),
                 snippet: snippet(&body),
@@ -468,8 +444,8 @@ fn classify(
     }
     if status == StatusCode::UNAUTHORIZED {
         return Err(MappedError::Unauthorized {
-            method,
-            path,
+            method: method.clone(),
+            path: path.to_owned(),
             status,
             message: json_message(&body),
             www_authenticate: header(WWW_AUTHENTICATE),
@@ -480,8 +456,8 @@ fn classify(
         if let Some(location) = header(LOCATION) {
             if location.to_ascii_lowercase().contains("login") {
                 return Err(MappedError::Unauthorized {
-                    method,
-                    path,
+                    method: method.clone(),
+                    path: path.to_owned(),
                     status,
                     message: None,
                     www_authenticate: header(WWW_AUTHENTICATE),
@@ -497,8 +473,8 @@ fn classify(
             .unwrap_or_else(|| format!("HTTP {}", status.as_u16()))
     });
     Err(MappedError::Api {
-        method,
-        path,
+        method: method.clone(),
+        path: path.to_owned(),
         status,
         message,
         body,

@@ -239,7 +239,9 @@ impl RetryPolicy {
         parse_retry_after(value, now).map(|d| d.min(self.max_delay))
     }
 
-    fn may_retry_method(&self, method: &Method) -> bool {
+    /// Whether requests with `method` may be retried at all (idempotent methods, or any with
+    /// [`retry_non_idempotent`](Self::retry_non_idempotent)), before any error classification.
+    pub fn may_retry_method(&self, method: &Method) -> bool {
         self.retry_non_idempotent || is_idempotent(method)
     }
 }
@@ -343,7 +345,6 @@ where
     B: Body<Data = Bytes>,
 {
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
     let template = if policy.max_attempts > 1 {
         try_clone_request(&req)
     } else {
@@ -366,6 +367,8 @@ where
         let Some(template) = template.as_ref() else {
             return result;
         };
+        // Borrowed from the template, so the success path copies no path just for the retry logs.
+        let path = template.uri().path();
         let retry_after = match &result {
             Ok(resp) => {
                 if !policy.retry_statuses.contains(&resp.status())
