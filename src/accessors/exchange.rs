@@ -190,6 +190,16 @@ pub(crate) fn decode_as<T: DeserializeOwned>(
     decode(method, path, bytes)
 }
 
+/// An [`Error::Decode`] for an answer that is JSON but lacks what the call needs.
+pub(crate) fn decode_error(method: &Method, path: &str, json_path: &str, message: &str) -> Error {
+    Error::Decode {
+        method: method.clone(),
+        path: path.to_owned(),
+        json_path: json_path.to_owned(),
+        source: <serde_json::Error as serde::de::Error>::custom(message),
+    }
+}
+
 /// Re-runs a collected non-success answer through ErrorMap to get the crate's error for it.
 pub(crate) async fn error_for(
     status: StatusCode,

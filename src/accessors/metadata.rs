@@ -505,17 +505,14 @@ impl Metadata<'_> {
     ) -> Result<JobRef, Error> {
         let (message, path): (WebMessage, _) =
             exchange::start_job(self.client, PATH, &options.params, Self::body(payload)?).await?;
-        message
-            .job()
-            .and_then(JobRef::from_job)
-            .ok_or_else(|| Error::Decode {
-                method: Method::POST,
-                path: path.clone(),
-                json_path: "response".to_owned(),
-                source: <serde_json::Error as serde::de::Error>::custom(
-                    "the answer to an async import carries no job with an id and a job type",
-                ),
-            })
+        message.job().and_then(JobRef::from_job).ok_or_else(|| {
+            exchange::decode_error(
+                &Method::POST,
+                &path,
+                "response",
+                "the answer to an async import carries no job with an id and a job type",
+            )
+        })
     }
 
     /// Imports as an async job, waits for it (polling per `wait`) and returns the job's ImportReport.

@@ -334,7 +334,7 @@ impl<'a, T: Resource> Collection<'a, T> {
         let path = self.endpoint();
         let message: WebMessage = self.client.post(path, object, &[]).await?;
         let uid = message.uid().ok_or_else(|| {
-            decode_error(
+            exchange::decode_error(
                 &Method::POST,
                 T::ENDPOINT,
                 "response.uid",
@@ -342,7 +342,7 @@ impl<'a, T: Resource> Collection<'a, T> {
             )
         })?;
         Uid::parse(uid).map_err(|e| {
-            decode_error(
+            exchange::decode_error(
                 &Method::POST,
                 T::ENDPOINT,
                 "response.uid",
@@ -388,16 +388,6 @@ impl<'a, T: Resource> Collection<'a, T> {
         self.check_type()?;
         let message: WebMessage = self.client.delete(&self.object_path(uid)?, &[]).await?;
         Ok(into_report(message))
-    }
-}
-
-/// An [`Error::Decode`] for an answer that is JSON but lacks what the call needs.
-fn decode_error(method: &Method, path: &str, json_path: &str, message: &str) -> Error {
-    Error::Decode {
-        method: method.clone(),
-        path: path.to_owned(),
-        json_path: json_path.to_owned(),
-        source: <serde_json::Error as de::Error>::custom(message),
     }
 }
 

@@ -214,8 +214,13 @@ impl<'a, T: TrackerObject> TrackerQuery<'a, T> {
         if self.total_pages {
             params.push(("totalPages".into(), "true".into()));
         }
+        self.fetch(&params).await
+    }
+
+    /// `GET /api/tracker/{plural}` with `params`, read as a page (either version's layout).
+    async fn fetch(&self, params: &[(String, String)]) -> Result<TrackerPage<T>, Error> {
         let path = format!("api/tracker/{}", T::PLURAL);
-        let value: Value = self.client.get(&path, &exchange::borrow(&params)).await?;
+        let value: Value = self.client.get(&path, &exchange::borrow(params)).await?;
         TrackerPage::from_json(value, T::PLURAL).map_err(|source| Error::Decode {
             method: Method::GET,
             path: format!("/{path}"),
@@ -242,16 +247,7 @@ impl<'a, T: TrackerObject> TrackerQuery<'a, T> {
         } else {
             params.push(("paging".into(), "false".into()));
         }
-        let path = format!("api/tracker/{}", T::PLURAL);
-        let value: Value = self.client.get(&path, &exchange::borrow(&params)).await?;
-        TrackerPage::<T>::from_json(value, T::PLURAL)
-            .map(|p| p.items)
-            .map_err(|source| Error::Decode {
-                method: Method::GET,
-                path: format!("/{path}"),
-                json_path: T::PLURAL.to_owned(),
-                source,
-            })
+        Ok(self.fetch(&params).await?.items)
     }
 
     /// Every object, page after page, as a stream (one page in memory at a time). Stops after a short page,

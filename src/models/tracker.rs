@@ -235,8 +235,7 @@ impl<T: serde::de::DeserializeOwned> TrackerPage<T> {
         let pager = root
             .get("pager")
             .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_else(|| root.clone());
+            .unwrap_or(&root);
         let num = |k: &str| pager.get(k).and_then(Value::as_u64);
         Ok(TrackerPage {
             items,
