@@ -128,7 +128,10 @@ async fn send_bare(
 ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
     let mut builder = Request::get(url.as_str()).header(http::header::ACCEPT, "application/json");
     if xhr {
-        builder = builder.header("x-requested-with", "XMLHttpRequest");
+        builder = builder.header(
+            dhis2_layers::default_headers::X_REQUESTED_WITH,
+            "XMLHttpRequest",
+        );
     }
     let req = builder.body(RequestBody::empty());
     match req {
@@ -140,10 +143,7 @@ async fn send_bare(
 
 /// Whether `base/api/system/info` (fetched without credentials) answers with a DHIS2 body.
 async fn answers_like_dhis2(client: &HttpClient, base: &Url) -> bool {
-    let Ok(url) = Url::parse(&format!(
-        "{}/api/system/info",
-        base.as_str().trim_end_matches('/')
-    )) else {
+    let Ok(url) = crate::client::build_url(base, "api/system/info", &[]) else {
         return false;
     };
     let Ok(resp) = send_bare(client, &url, true).await else {
