@@ -148,6 +148,8 @@ async fn cancel_job_wait_leaves_nothing_running() {
             .is_err(),
         "the job never completes"
     );
+    // A poll already written when the wait was dropped may still reach the server: let it land first.
+    tokio::time::sleep(Duration::from_millis(50)).await;
     let seen = polls.load(Ordering::SeqCst);
     assert!(seen >= 3, "the wait was polling: {seen}");
     tokio::time::sleep(Duration::from_millis(200)).await;
