@@ -9,10 +9,10 @@
 //! ErrorMap rules are applied by the typed/raw calls while they collect the body (`client::collect_mapped`).
 
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
-use http::{HeaderName, Request, Response, Uri};
+use http::{Request, Response, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -22,17 +22,14 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::timeout::TimeoutLayer;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
-use tower_http::sensitive_headers::{
-    SetSensitiveRequestHeadersLayer, SetSensitiveResponseHeadersLayer,
-};
-use tower_http::trace::TraceLayer;
 
 use crate::{Error, RetryPolicy, TlsConfig};
 use dhis2_layers::auth::{AuthLayer, AuthProvider};
-use dhis2_layers::body::boxed_response_body;
 use dhis2_layers::retry::{default_classifier, ErrorClass, RetryLayer};
 use dhis2_layers::version_probe::{ProbeHandle, VersionProbeLayer};
-use dhis2_layers::{BaseUrlLayer, BoxError, DefaultHeadersLayer, RequestBody, ResponseBody};
+use dhis2_layers::{
+    BaseUrlLayer, BoxError, DefaultHeadersLayer, HttpTraceLayer, RequestBody, ResponseBody,
+};
 
 /// The erased stack.
 pub type BoxService = BoxCloneSyncService<Request<RequestBody>, Response<ResponseBody>, BoxError>;
@@ -46,14 +43,6 @@ pub(crate) type AuthFn = Arc<dyn AuthProvider>;
 
 /// Applies one user layer.
 pub(crate) type UserLayer = Arc<dyn Fn(BoxService) -> BoxService + Send + Sync>;
-
-/// `X-XSRF-TOKEN`, sent by session-cookie auth.
-const X_XSRF_TOKEN: HeaderName = HeaderName::from_static("x-xsrf-token");
-
-/// Headers redacted in traces.
-pub(crate) fn sensitive_headers() -> [HeaderName; 3] {
-    [AUTHORIZATION, COOKIE, X_XSRF_TOKEN]
-}
 
 /// Builds the pooled hyper client (pool timer set so the idle timeout works).
 pub(crate) fn http_client(
@@ -69,6 +58,26 @@ pub(crate) fn http_client(
         .pool_idle_timeout(pool_idle_timeout)
         .pool_max_idle_per_host(max_idle_per_host)
         .build(connector))
+}
+
+/// The pooled client as the bottom service. hyper-util's `Client` copies its whole configuration when cloned
+/// (and `request` clones it once more); behind an `Arc`, cloning the stack for a call bumps one count instead.
+#[derive(Clone)]
+struct SharedClient(Arc<HttpClient>);
+
+impl Service<Request<RequestBody>> for SharedClient {
+    type Response = Response<hyper::body::Incoming>;
+    type Error = hyper_util::client::legacy::Error;
+    type Future = hyper_util::client::legacy::ResponseFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // The legacy client is always ready: it queues for a pooled connection inside its future.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
+        self.0.request(req)
+    }
 }
 
 /// Everything needed to assemble the stack for one base URL.
@@ -115,10 +124,7 @@ impl<S> Stackable for S where
 /// caller first, or the first request probes). Cheap: the hyper client (and so the connection pool) is shared.
 pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> BoxService {
     let transport = ServiceBuilder::new()
-        .map_response(|r: Response<_>| r.map(boxed_response_body))
-        .layer(SetSensitiveRequestHeadersLayer::new(sensitive_headers()))
-        .layer(SetSensitiveResponseHeadersLayer::new([SET_COOKIE]))
-        .layer(TraceLayer::new_for_http())
+        .layer(HttpTraceLayer::new())
         .option_layer(
             cfg.semaphore
                 .clone()
@@ -126,7 +132,7 @@ pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> BoxServ
         )
         .layer(TimeoutLayer::new(cfg.timeout))
         .map_err(Into::<BoxError>::into)
-        .service(cfg.http.clone())
+        .service(SharedClient(Arc::new(cfg.http.clone())))
         .map_err(Into::<BoxError>::into);
     let auth = cfg
         .auth

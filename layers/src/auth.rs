@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION};
+use futures_util::future::{Either, ErrInto, TryFutureExt};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, Uri};
 use http_body::Body;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::body::{drain, try_clone_request, BoxError, RequestBody};
 use crate::future::{take_ready, LayerFuture};
+use crate::secret::mark_sensitive;
 
 mod basic;
 pub mod oauth2;
@@ -229,8 +230,9 @@ impl<S> Auth<S> {
     }
 }
 
-/// The future of [`Auth`].
-pub type AuthResponseFuture<T> = LayerFuture<T>;
+/// The future of [`Auth`]: the inner call itself when nothing needs awaiting (fixed credentials, or a foreign
+/// origin that gets none), else the boxed authorize-call-replay sequence.
+pub type AuthResponseFuture<F, T> = Either<ErrInto<F, BoxError>, LayerFuture<T>>;
 
 impl<S, B> Service<Request<RequestBody>> for Auth<S>
 where
@@ -241,29 +243,27 @@ where
 {
     type Response = Response<B>;
     type Error = BoxError;
-    type Future = AuthResponseFuture<Response<B>>;
+    type Future = AuthResponseFuture<S::Future, Response<B>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
-        let mut inner = take_ready(&mut self.inner);
         if !self.same_origin(req.uri()) {
             // Never send credentials to another origin.
-            let fut = inner.call(req);
-            return LayerFuture::new(async move { fut.await.map_err(Into::into) });
+            return Either::Left(self.inner.call(req).err_into());
         }
         if let Some((name, value)) = self.provider.fixed_header() {
             // Fixed credentials: nothing to await and nothing to replay.
             let mut req = req;
             req.headers_mut().insert(name, value);
             mark_sensitive(req.headers_mut());
-            let fut = inner.call(req);
-            return LayerFuture::new(async move { fut.await.map_err(Into::into) });
+            return Either::Left(self.inner.call(req).err_into());
         }
+        let inner = take_ready(&mut self.inner);
         let provider = self.provider.clone();
-        LayerFuture::new(authorized_call(inner, provider, req))
+        Either::Right(LayerFuture::new(authorized_call(inner, provider, req)))
     }
 }
 
@@ -296,22 +296,10 @@ where
     inner.call(replay).await.map_err(Into::into)
 }
 
-/// Marks credential-carrying headers sensitive, whoever set them.
-fn mark_sensitive(headers: &mut HeaderMap) {
-    for (name, value) in headers.iter_mut() {
-        if name == AUTHORIZATION
-            || name == PROXY_AUTHORIZATION
-            || name == COOKIE
-            || name == X_XSRF_TOKEN
-        {
-            value.set_sensitive(true);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::{AUTHORIZATION, COOKIE};
     use http_body_util::Full;
     use std::sync::atomic::{AtomicUsize, Ordering};
 

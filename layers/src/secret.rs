@@ -1,6 +1,11 @@
-//! [`Secret`]: a string that never prints itself.
+//! [`Secret`]: a string that never prints itself; and the marking of credential headers as sensitive.
 
 use std::fmt;
+
+use http::header::{AUTHORIZATION, COOKIE, PROXY_AUTHORIZATION, SET_COOKIE};
+use http::HeaderMap;
+
+use crate::auth::X_XSRF_TOKEN;
 
 /// A credential string whose `Debug` and `Display` print `"[redacted]"`.
 ///
@@ -46,6 +51,28 @@ impl From<String> for Secret {
 impl From<&str> for Secret {
     fn from(s: &str) -> Self {
         Secret(s.to_owned())
+    }
+}
+
+/// Marks credential-carrying request headers sensitive (so `Debug` and traces redact them), whoever set them.
+pub(crate) fn mark_sensitive(headers: &mut HeaderMap) {
+    for (name, value) in headers.iter_mut() {
+        if name == AUTHORIZATION
+            || name == PROXY_AUTHORIZATION
+            || name == COOKIE
+            || name == X_XSRF_TOKEN
+        {
+            value.set_sensitive(true);
+        }
+    }
+}
+
+/// Marks every `Set-Cookie` of a response sensitive (a session cookie is a credential).
+pub(crate) fn mark_set_cookie_sensitive(headers: &mut HeaderMap) {
+    if let http::header::Entry::Occupied(mut cookies) = headers.entry(SET_COOKIE) {
+        for value in cookies.iter_mut() {
+            value.set_sensitive(true);
+        }
     }
 }
 

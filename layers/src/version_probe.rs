@@ -14,17 +14,20 @@
 //! - The service answers ready at once and waits for the inner service's readiness only after the probe, so a
 //!   concurrency limit below it is never held while the probe needs a permit.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::future::{BoxFuture, FutureExt, Shared};
+use futures_util::future::{BoxFuture, Either, FutureExt, Shared};
 use http::{Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use tokio::time::Instant;
+use tower::util::Oneshot;
 use tower::{Layer, Service, ServiceExt};
 
 use crate::body::{BoxError, RequestBody};
@@ -244,6 +247,11 @@ impl ProbeHandle {
         self.inner.disabled.load(Ordering::SeqCst)
     }
 
+    /// The cached snapshot if it is younger than `ttl` (any age when `ttl` is `None`), without waiting.
+    pub fn cached(&self, ttl: Option<Duration>) -> Option<Arc<ServerInfoSnapshot>> {
+        fresh(&lock(&self.inner.state), ttl)
+    }
+
     /// `ttl`: `Some(freshness)` to accept a cached snapshot, `None` to force a probe.
     async fn fetch(
         &self,
@@ -254,9 +262,9 @@ impl ProbeHandle {
         }
         let (id, flight) = {
             let mut state = lock(&self.inner.state);
-            if let (Some(ttl), Some(snap)) = (ttl, &state.snapshot) {
-                if ttl.map_or(true, |t| snap.fetched_at.elapsed() < t) {
-                    return Ok(snap.clone());
+            if let Some(ttl) = ttl {
+                if let Some(snap) = fresh(&state, ttl) {
+                    return Ok(snap);
                 }
             }
             match &state.inflight {
@@ -287,6 +295,13 @@ impl ProbeHandle {
         }
         result
     }
+}
+
+/// The snapshot in `state` if it is younger than `ttl` (any age when `ttl` is `None`).
+fn fresh(state: &State, ttl: Option<Duration>) -> Option<Arc<ServerInfoSnapshot>> {
+    let snap = state.snapshot.as_ref()?;
+    ttl.map_or(true, |t| snap.fetched_at.elapsed() < t)
+        .then(|| snap.clone())
 }
 
 async fn probe_once<S, B>(svc: S) -> Result<Arc<ServerInfoSnapshot>, ProbeError>
@@ -388,8 +403,9 @@ impl<S> VersionProbe<S> {
     }
 }
 
-/// The future of [`VersionProbe`].
-pub type VersionProbeFuture<T> = LayerFuture<T>;
+/// The future of [`VersionProbe`]: the tagged inner call when the version is already known (or probing is off),
+/// else the boxed probe-then-call sequence.
+pub type VersionProbeFuture<S, Req, T> = Either<Tagged<Oneshot<S, Req>>, LayerFuture<T>>;
 
 impl<S, ReqB, ResB> Service<Request<ReqB>> for VersionProbe<S>
 where
@@ -401,7 +417,7 @@ where
 {
     type Response = Response<ResB>;
     type Error = BoxError;
-    type Future = VersionProbeFuture<Response<ResB>>;
+    type Future = VersionProbeFuture<S, Request<ReqB>, Response<ResB>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         // Readiness of the inner service is awaited after the probe (see the module docs).
@@ -410,18 +426,53 @@ where
 
     fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
         let inner = self.inner.clone();
+        if self.handle.is_disabled() {
+            return Either::Left(Tagged::new(inner.oneshot(req), None));
+        }
+        if let Some(snap) = self.handle.cached(self.ttl) {
+            // The usual case: known version, nothing to await before the call.
+            req.extensions_mut().insert(snap.version.clone());
+            return Either::Left(Tagged::new(inner.oneshot(req), Some(snap.version.clone())));
+        }
         let handle = self.handle.clone();
         let ttl = self.ttl;
-        LayerFuture::new(async move {
-            if handle.is_disabled() {
-                return inner.oneshot(req).await.map_err(Into::into);
-            }
+        Either::Right(LayerFuture::new(async move {
             let version = handle.get(ttl).await?.version.clone();
             req.extensions_mut().insert(version.clone());
-            let mut resp = inner.oneshot(req).await.map_err(Into::into)?;
+            Tagged::new(inner.oneshot(req), Some(version)).await
+        }))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response future whose response gets the version tag (when there is one) and whose error is boxed.
+    pub struct Tagged<F> {
+        #[pin]
+        inner: F,
+        version: Option<Dhis2Version>,
+    }
+}
+
+impl<F> Tagged<F> {
+    fn new(inner: F, version: Option<Dhis2Version>) -> Self {
+        Tagged { inner, version }
+    }
+}
+
+impl<F, T, E> Future for Tagged<F>
+where
+    F: Future<Output = Result<Response<T>, E>>,
+    E: Into<BoxError>,
+{
+    type Output = Result<Response<T>, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut resp = ready!(this.inner.poll(cx)).map_err(Into::into)?;
+        if let Some(version) = this.version.take() {
             resp.extensions_mut().insert(version);
-            Ok(resp)
-        })
+        }
+        Poll::Ready(Ok(resp))
     }
 }
 
