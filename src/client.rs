@@ -854,7 +854,11 @@ impl Prepared {
 
     async fn raw(self) -> Result<Map<String, Value>, Error> {
         let (bytes, method, path) = self.bytes().await?;
-        decode::<Value>(&method, &path, &bytes).map(into_object)
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        match crate::json::value_from(de) {
+            Ok(value) => Ok(into_object(value)),
+            Err(plain) => Err(decode_error::<Value>(&method, &path, &bytes, plain)),
+        }
     }
 
     async fn typed<T: DeserializeOwned>(self) -> Result<T, Error> {

@@ -38,6 +38,7 @@ mod builder;
 mod client;
 mod error;
 mod handshake;
+mod json;
 pub mod models;
 mod profile;
 pub mod query;

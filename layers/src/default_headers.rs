@@ -73,9 +73,8 @@ where
     fn call(&mut self, mut req: Request<B>) -> S::Future {
         let headers = req.headers_mut();
         for (name, value) in self.headers.iter() {
-            if !headers.contains_key(name) {
-                headers.insert(name.clone(), value.clone());
-            }
+            // One lookup per header: the caller's value wins.
+            headers.entry(name).or_insert_with(|| value.clone());
         }
         self.inner.call(req)
     }

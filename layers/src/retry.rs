@@ -264,9 +264,17 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-/// Response extension recording how many attempts the retry layer made (1 = no retry).
+/// Response extension recording how many attempts the retry layer made, attached only when it made more than
+/// one (the usual single attempt costs no allocation); read it with [`RetryAttempts::of`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAttempts(pub u32);
+
+impl RetryAttempts {
+    /// The attempts behind `resp`: the recorded count, or 1 when there is none.
+    pub fn of<B>(resp: &Response<B>) -> u32 {
+        resp.extensions().get::<RetryAttempts>().map_or(1, |a| a.0)
+    }
+}
 
 /// Adds retrying with a [`RetryPolicy`].
 #[derive(Debug, Clone)]
@@ -361,7 +369,9 @@ where
             .await
             .map_err(Into::into)
             .map(|mut resp| {
-                resp.extensions_mut().insert(RetryAttempts(attempt));
+                if attempt > 1 {
+                    resp.extensions_mut().insert(RetryAttempts(attempt));
+                }
                 resp
             });
         let Some(template) = template.as_ref() else {
@@ -811,5 +821,16 @@ mod tests {
             resp.extensions().get::<RetryAttempts>(),
             Some(&RetryAttempts(5))
         );
+        assert_eq!(RetryAttempts::of(&resp), 5);
+    }
+
+    #[tokio::test]
+    async fn a_first_attempt_success_records_one_attempt() {
+        let (mut handle, fut) = spawn(no_jitter(), get());
+        let (_, send) = handle.next_request().await.unwrap();
+        send.send_response(status(200));
+        let resp = fut.await.unwrap().unwrap();
+        assert!(resp.extensions().get::<RetryAttempts>().is_none());
+        assert_eq!(RetryAttempts::of(&resp), 1);
     }
 }

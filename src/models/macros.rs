@@ -126,17 +126,19 @@ macro_rules! lossless_model {
                         mut map: A,
                     ) -> ::std::result::Result<$name, A::Error> {
                         let mut out = <$name as ::std::default::Default>::default();
+                        let mut extra = $crate::json::ExtraKeys::new();
                         while let ::std::option::Option::Some(key) =
                             map.next_key::<$crate::models::lossless::Key<'de>>()?
                         {
                             match key.as_str() {
                                 $( $key => out.$field = map.next_value()?, )*
                                 _ => {
-                                    let value = map.next_value::<::serde_json::Value>()?;
-                                    out.extra.insert(key.into_string(), value);
+                                    let value = map.next_value_seed($crate::json::ValueSeed)?;
+                                    extra.push(key.into_string(), value);
                                 }
                             }
                         }
+                        out.extra = extra.finish();
                         ::std::result::Result::Ok(out)
                     }
                 }
