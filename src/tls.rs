@@ -101,8 +101,19 @@ impl TlsConfig {
         Ok(config)
     }
 
-    /// The HTTPS-or-HTTP connector used by the pooled hyper client.
-    pub(crate) fn connector(
+    /// The HTTPS-or-HTTP connector the client's pooled hyper client uses (TCP_NODELAY on, `connect_timeout`,
+    /// HTTP/1.1, this certificate policy). Public so a stack built by hand for
+    /// [`Dhis2Client::from_service`](crate::Dhis2Client::from_service), or a benchmark, can connect exactly
+    /// the same way.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), dhis2::Error> {
+    /// let connector = dhis2::TlsConfig::default().connector(std::time::Duration::from_secs(10))?;
+    /// # let _ = connector;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn connector(
         &self,
         connect_timeout: Duration,
     ) -> Result<HttpsConnector<HttpConnector>, Error> {

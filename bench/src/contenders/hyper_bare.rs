@@ -1,5 +1,6 @@
-//! The limit: a bare hyper-util legacy client with the connector settings the `dhis2` client uses, sending the
-//! same headers the stack sends (Accept, Authorization), collecting bytes and decoding nothing.
+//! The limit: a bare hyper-util legacy client with the connector the `dhis2` client uses (the very same
+//! `TlsConfig::connector`), sending the same headers the stack sends (Accept, Authorization), collecting bytes and
+//! decoding nothing.
 
 use std::time::Duration;
 
@@ -7,6 +8,7 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Request, Response, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -15,26 +17,24 @@ use tokio::io::AsyncWriteExt;
 use crate::BenchError;
 
 /// The bare client type.
-pub(crate) type BareClient = Client<HttpConnector, Empty<Bytes>>;
+pub(crate) type BareClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 /// `Basic YWRtaW46ZGlzdHJpY3Q=` (admin:district), pre-encoded as a hand-tuned client would.
 pub(crate) const BASIC_ADMIN: &str = "Basic YWRtaW46ZGlzdHJpY3Q=";
 
 /// A client whose pool keeps up to `max_idle_per_host` idle connections.
-pub(crate) fn client(max_idle_per_host: usize) -> BareClient {
-    let mut connector = HttpConnector::new();
-    // Same settings as the dhis2 client's connector (src/tls.rs: nodelay on, connect timeout, scheme checked by
-    // the TLS wrapper rather than by the HTTP connector). The TLS wrapper itself is left out: plain HTTP here.
-    connector.set_nodelay(true);
-    connector.set_connect_timeout(Some(Duration::from_secs(60)));
-    connector.enforce_http(false);
+pub(crate) fn client(max_idle_per_host: usize) -> Result<BareClient, BenchError> {
+    // The dhis2 client's own connector (nodelay, connect timeout, HTTPS or plain HTTP, webpki roots).
+    let connector = dhis2::TlsConfig::default()
+        .connector(Duration::from_secs(60))
+        .map_err(|e| format!("cannot build the dhis2 connector: {e}"))?;
     // Pool settings as the dhis2 client builds them (timers set so the 90 s idle timeout works).
-    Client::builder(TokioExecutor::new())
+    Ok(Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(max_idle_per_host)
-        .build(connector)
+        .build(connector))
 }
 
 /// Parses `base + path_and_query` into a `Uri`.

@@ -39,7 +39,7 @@ pub(crate) fn org_unit_emulator(host: &ServerHost, plan: &Plan) -> Result<Emulat
 
 /// Fetches `path` once with a bare client: its body length, and the emulator's list cache warmed for it.
 pub(crate) fn probe_len(rt: &Runtime, base: &str, path: &str) -> Result<usize, BenchError> {
-    let client = hyper_bare::client(1);
+    let client = hyper_bare::client(1)?;
     let uri = hyper_bare::uri(base, path)?;
     block_on_within(rt, STEP_LIMIT, "probe", async {
         Ok::<_, BenchError>(hyper_bare::get_bytes(&client, &uri).await?.len())
@@ -112,7 +112,7 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
     let mut contenders = vec![
         (
             contender::HYPER_BARE,
-            Client::HyperBare(hyper_bare::client(1), hyper_bare::uri(&base, &query)?),
+            Client::HyperBare(hyper_bare::client(1)?, hyper_bare::uri(&base, &query)?),
         ),
         (
             contender::REQWEST,

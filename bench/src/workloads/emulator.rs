@@ -44,7 +44,7 @@ pub(crate) fn run(
     let emulator = host.start_emulator(Emulator::builder().seed(Seed::Demo))?;
     let concurrency = plan.emulator_concurrency;
     let op = HyperGet(
-        hyper_bare::client(concurrency),
+        hyper_bare::client(concurrency)?,
         hyper_bare::uri(emulator.url(), path)?,
     );
     let contenders = [(contender::HYPER_BARE, op)];

@@ -79,7 +79,7 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
         contender::HYPER_BARE,
         (
             Client::HyperBare(HyperMe(
-                hyper_bare::client(limit),
+                hyper_bare::client(limit)?,
                 hyper_bare::uri(&base, PATH)?,
             )),
             limit,

@@ -62,7 +62,7 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
     let mut contenders = vec![
         (
             contender::HYPER_BARE,
-            Client::HyperBare(hyper_bare::client(1), hyper_bare::uri(&base, &single)?),
+            Client::HyperBare(hyper_bare::client(1)?, hyper_bare::uri(&base, &single)?),
         ),
         (
             contender::REQWEST,

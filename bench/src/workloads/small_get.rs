@@ -92,7 +92,7 @@ pub(crate) fn run(
         (
             contender::HYPER_BARE,
             SmallClient::HyperBare(HyperMe {
-                client: hyper_bare::client(idle),
+                client: hyper_bare::client(idle)?,
                 uri: hyper_bare::uri(&base, PATH)?,
             }),
         ),

@@ -139,7 +139,7 @@ pub(crate) fn child_main(args: &ChildArgs) -> Result<(), BenchError> {
         // The clock starts once the client is built (and, for dhis2, connected): the download is measured.
         let (bytes, start) = match args.contender.as_str() {
             contender::HYPER_BARE => {
-                let client = hyper_bare::client(1);
+                let client = hyper_bare::client(1)?;
                 let uri = hyper_bare::uri(&args.url, &args.path)?;
                 let start = Instant::now();
                 (hyper_bare::download(&client, &uri, &mut file).await?, start)
