@@ -2,6 +2,7 @@
 //! `TlsConfig::connector`), sending the same headers the stack sends (Accept, Authorization), collecting bytes and
 //! decoding nothing.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,8 +17,9 @@ use tokio::io::AsyncWriteExt;
 
 use crate::BenchError;
 
-/// The bare client type.
-pub(crate) type BareClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+/// The bare client type (behind an `Arc` only to keep the workloads' contender enums small; each request
+/// goes through `&Client`, as hand-written code does).
+pub(crate) type BareClient = Arc<Client<HttpsConnector<HttpConnector>, Empty<Bytes>>>;
 
 /// `Basic YWRtaW46ZGlzdHJpY3Q=` (admin:district), pre-encoded as a hand-tuned client would.
 pub(crate) const BASIC_ADMIN: &str = "Basic YWRtaW46ZGlzdHJpY3Q=";
@@ -29,12 +31,14 @@ pub(crate) fn client(max_idle_per_host: usize) -> Result<BareClient, BenchError>
         .connector(Duration::from_secs(60))
         .map_err(|e| format!("cannot build the dhis2 connector: {e}"))?;
     // Pool settings as the dhis2 client builds them (timers set so the 90 s idle timeout works).
-    Ok(Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(90))
-        .pool_max_idle_per_host(max_idle_per_host)
-        .build(connector))
+    Ok(Arc::new(
+        Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(max_idle_per_host)
+            .build(connector),
+    ))
 }
 
 /// Parses `base + path_and_query` into a `Uri`.
