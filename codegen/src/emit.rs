@@ -21,7 +21,8 @@ struct Uses {
 /// User references, sharing and access are large (about 150-190 bytes each, an `extra` map included), present in
 /// most metadata types and server-written; held directly they made e.g. `OrganisationUnit` 2.3 KB, and decoding a
 /// long list spent most of its time writing, moving and page-faulting that memory. Boxed they cost 16 bytes when
-/// absent. (`Ref` fields stay unboxed: users set them, and they are smaller.)
+/// absent. Free-form JSON properties (`geometry`, `style`, ...) are boxed for the same reason (a `Value` is 72
+/// bytes and these are rarely present). (`Ref` fields stay unboxed: users set them, and they are smaller.)
 fn boxed_if(name: &str, boxed: bool) -> String {
     if boxed {
         format!("Box<{name}>")
@@ -86,7 +87,7 @@ fn rust_ty(ty: &Ty, uses: &mut Uses, boxed: bool) -> String {
             uses.models.insert("Translation");
             "Translation".into()
         }
-        Ty::Json => "::serde_json::Value".into(),
+        Ty::Json => boxed_if("::serde_json::Value", boxed),
         Ty::Vec(inner) => format!("Vec<{}>", rust_ty(inner, uses, false)),
     }
 }

@@ -72,11 +72,11 @@ pub struct AggregateDataExchange {
     /// `source`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.dataexchange.aggregate.Source`), required.
-    pub source: Field<::serde_json::Value>,
+    pub source: Field<Box<::serde_json::Value>>,
     /// `target`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.dataexchange.aggregate.Target`), required.
-    pub target: Field<::serde_json::Value>,
+    pub target: Field<Box<::serde_json::Value>>,
     /// `translations`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.

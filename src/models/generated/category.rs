@@ -72,7 +72,7 @@ pub struct Category {
     /// `dimensionItemKeywords`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.DimensionItemKeywords`).
-    pub dimension_item_keywords: Field<::serde_json::Value>,
+    pub dimension_item_keywords: Field<Box<::serde_json::Value>>,
     /// `dimensionType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DimensionType`). Only in v41, v42, v43.

@@ -24,7 +24,7 @@ pub struct CategoryOption {
     /// `aggregationType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.analytics.AggregationType`), read-only. The descriptor differs between versions (v41: `AggregationType`; v42: `AggregationType`; v43: boolean; v44: `AggregationType`).
-    pub aggregation_type: Field<::serde_json::Value>,
+    pub aggregation_type: Field<Box<::serde_json::Value>>,
     /// `attributeValues`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.attribute.AttributeValues`).
@@ -136,7 +136,7 @@ pub struct CategoryOption {
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    pub query_mods: Field<::serde_json::Value>,
+    pub query_mods: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

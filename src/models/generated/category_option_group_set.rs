@@ -68,7 +68,7 @@ pub struct CategoryOptionGroupSet {
     /// `dimensionItemKeywords`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.DimensionItemKeywords`).
-    pub dimension_item_keywords: Field<::serde_json::Value>,
+    pub dimension_item_keywords: Field<Box<::serde_json::Value>>,
     /// `dimensionType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DimensionType`), read-only.

@@ -65,7 +65,7 @@ pub struct Dashboard {
     /// `embedded`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.dashboard.embedded.EmbeddedDashboard`). Only in v42, v43, v44.
-    pub embedded: Field<::serde_json::Value>,
+    pub embedded: Field<Box<::serde_json::Value>>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.
@@ -105,7 +105,7 @@ pub struct Dashboard {
     /// `layout`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.dashboard.design.Layout`).
-    pub layout: Field<::serde_json::Value>,
+    pub layout: Field<Box<::serde_json::Value>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.

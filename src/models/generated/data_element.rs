@@ -148,7 +148,7 @@ pub struct DataElement {
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    pub query_mods: Field<::serde_json::Value>,
+    pub query_mods: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).
@@ -180,7 +180,7 @@ pub struct DataElement {
     /// `valueTypeOptions`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.ValueTypeOptions`).
-    pub value_type_options: Field<::serde_json::Value>,
+    pub value_type_options: Field<Box<::serde_json::Value>>,
     /// `zeroIsSignificant`.
     ///
     /// DHIS2: `BOOLEAN`, required.

@@ -197,7 +197,7 @@ pub struct DataSet {
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    pub query_mods: Field<::serde_json::Value>,
+    pub query_mods: Field<Box<::serde_json::Value>>,
     /// `renderAsTabs`.
     ///
     /// DHIS2: `BOOLEAN`.

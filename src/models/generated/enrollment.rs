@@ -52,7 +52,7 @@ pub struct Enrollment {
     /// `createdByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    pub created_by_user_info: Field<::serde_json::Value>,
+    pub created_by_user_info: Field<Box<::serde_json::Value>>,
     /// `deleted`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -84,7 +84,7 @@ pub struct Enrollment {
     /// `geometry`.
     ///
     /// DHIS2: `COMPLEX`.
-    pub geometry: Field<::serde_json::Value>,
+    pub geometry: Field<Box<::serde_json::Value>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
@@ -108,7 +108,7 @@ pub struct Enrollment {
     /// `lastUpdatedByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    pub last_updated_by_user_info: Field<::serde_json::Value>,
+    pub last_updated_by_user_info: Field<Box<::serde_json::Value>>,
     /// `messageConversations`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.

@@ -68,7 +68,7 @@ pub struct Event {
     /// `createdByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    pub created_by_user_info: Field<::serde_json::Value>,
+    pub created_by_user_info: Field<Box<::serde_json::Value>>,
     /// `deleted`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -100,7 +100,7 @@ pub struct Event {
     /// `geometry`.
     ///
     /// DHIS2: `COMPLEX`.
-    pub geometry: Field<::serde_json::Value>,
+    pub geometry: Field<Box<::serde_json::Value>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
@@ -124,7 +124,7 @@ pub struct Event {
     /// `lastUpdatedByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    pub last_updated_by_user_info: Field<::serde_json::Value>,
+    pub last_updated_by_user_info: Field<Box<::serde_json::Value>>,
     /// `messageConversations`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.

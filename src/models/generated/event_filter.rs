@@ -48,7 +48,7 @@ pub struct EventFilter {
     /// `eventQueryCriteria`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.programstagefilter.EventQueryCriteria`).
-    pub event_query_criteria: Field<::serde_json::Value>,
+    pub event_query_criteria: Field<Box<::serde_json::Value>>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42, v43.

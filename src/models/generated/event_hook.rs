@@ -80,7 +80,7 @@ pub struct EventHook {
     /// `source`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.eventhook.Source`), required.
-    pub source: Field<::serde_json::Value>,
+    pub source: Field<Box<::serde_json::Value>>,
     /// `targets`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`, required.

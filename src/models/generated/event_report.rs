@@ -257,7 +257,7 @@ pub struct EventReport {
     /// `metaData`.
     ///
     /// DHIS2: `COMPLEX`, read-only. Only in v42, v43, v44.
-    pub meta_data: Field<::serde_json::Value>,
+    pub meta_data: Field<Box<::serde_json::Value>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
@@ -289,7 +289,7 @@ pub struct EventReport {
     /// `parentGraphMap`.
     ///
     /// DHIS2: `COMPLEX`.
-    pub parent_graph_map: Field<::serde_json::Value>,
+    pub parent_graph_map: Field<Box<::serde_json::Value>>,
     /// `percentStackedValues`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -325,7 +325,7 @@ pub struct EventReport {
     /// `relativePeriods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.RelativePeriods`).
-    pub relative_periods: Field<::serde_json::Value>,
+    pub relative_periods: Field<Box<::serde_json::Value>>,
     /// `rowDimensions`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.

@@ -112,7 +112,7 @@ pub struct Interpretation {
     /// `period`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.Period`). The descriptor differs between versions (v41: reference; v42: reference; v43: JSON; v44: JSON).
-    pub period: Field<::serde_json::Value>,
+    pub period: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

@@ -81,7 +81,7 @@ pub struct JobConfiguration {
     /// `jobParameters`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.scheduling.JobParameters`).
-    pub job_parameters: Field<::serde_json::Value>,
+    pub job_parameters: Field<Box<::serde_json::Value>>,
     /// `jobStatus`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.scheduling.JobStatus`), required.

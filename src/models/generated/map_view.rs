@@ -297,7 +297,7 @@ pub struct MapView {
     /// `metaData`.
     ///
     /// DHIS2: `COMPLEX`, read-only. Only in v42, v43, v44.
-    pub meta_data: Field<::serde_json::Value>,
+    pub meta_data: Field<Box<::serde_json::Value>>,
     /// `method`.
     ///
     /// DHIS2: `INTEGER`.
@@ -357,7 +357,7 @@ pub struct MapView {
     /// `parentGraphMap`.
     ///
     /// DHIS2: `COMPLEX`.
-    pub parent_graph_map: Field<::serde_json::Value>,
+    pub parent_graph_map: Field<Box<::serde_json::Value>>,
     /// `parentLevel`.
     ///
     /// DHIS2: `INTEGER`.
@@ -405,7 +405,7 @@ pub struct MapView {
     /// `relativePeriods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.RelativePeriods`).
-    pub relative_periods: Field<::serde_json::Value>,
+    pub relative_periods: Field<Box<::serde_json::Value>>,
     /// `renderingStrategy`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.mapping.MapViewRenderingStrategy`), required.
@@ -457,7 +457,7 @@ pub struct MapView {
     /// The actual type is unknown.   (Java type was: `class java.lang.Object`)
     ///
     /// JSON key `styleDataItem`; DHIS2: `COMPLEX`.
-    pub style_data_item: Field<::serde_json::Value>,
+    pub style_data_item: Field<Box<::serde_json::Value>>,
     /// `subscribed`.
     ///
     /// DHIS2: `BOOLEAN`, read-only.

@@ -14,7 +14,7 @@ pub struct MetadataProposal {
     /// `change`.
     ///
     /// DHIS2: `COMPLEX`, required.
-    pub change: Field<::serde_json::Value>,
+    pub change: Field<Box<::serde_json::Value>>,
     /// `comment`.
     ///
     /// DHIS2: `TEXT`, max length 255.

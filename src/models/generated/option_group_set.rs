@@ -64,7 +64,7 @@ pub struct OptionGroupSet {
     /// `dimensionItemKeywords`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.DimensionItemKeywords`), read-only.
-    pub dimension_item_keywords: Field<::serde_json::Value>,
+    pub dimension_item_keywords: Field<Box<::serde_json::Value>>,
     /// `dimensionType`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.DimensionType`).

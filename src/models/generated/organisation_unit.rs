@@ -116,7 +116,7 @@ pub struct OrganisationUnit {
     /// `geometry`.
     ///
     /// DHIS2: `COMPLEX`.
-    pub geometry: Field<::serde_json::Value>,
+    pub geometry: Field<Box<::serde_json::Value>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
@@ -188,7 +188,7 @@ pub struct OrganisationUnit {
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    pub query_mods: Field<::serde_json::Value>,
+    pub query_mods: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

@@ -92,7 +92,7 @@ pub struct OrganisationUnitGroup {
     /// `geometry`.
     ///
     /// DHIS2: `COMPLEX`.
-    pub geometry: Field<::serde_json::Value>,
+    pub geometry: Field<Box<::serde_json::Value>>,
     /// `groupSets`.
     ///
     /// DHIS2: `COLLECTION of REFERENCE`.
@@ -132,7 +132,7 @@ pub struct OrganisationUnitGroup {
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    pub query_mods: Field<::serde_json::Value>,
+    pub query_mods: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

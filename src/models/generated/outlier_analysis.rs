@@ -18,7 +18,7 @@ pub struct OutlierAnalysis {
     /// `extremeLines`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.visualization.OutlierLine`).
-    pub extreme_lines: Field<::serde_json::Value>,
+    pub extreme_lines: Field<Box<::serde_json::Value>>,
     /// `maxResults`.
     ///
     /// DHIS2: `INTEGER`.

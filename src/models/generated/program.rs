@@ -185,7 +185,7 @@ pub struct Program {
     /// `expiryPeriodType`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.PeriodType`).
-    pub expiry_period_type: Field<::serde_json::Value>,
+    pub expiry_period_type: Field<Box<::serde_json::Value>>,
     /// `favorite`.
     ///
     /// DHIS2: `BOOLEAN`, read-only. Only in v41, v42.

@@ -117,7 +117,7 @@ pub struct ProgramDataElementDimensionItem {
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    pub query_mods: Field<::serde_json::Value>,
+    pub query_mods: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

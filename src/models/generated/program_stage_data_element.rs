@@ -97,7 +97,7 @@ pub struct ProgramStageDataElement {
     /// The exact type is unknown.   (Java type was: `org.hisp.dhis.render.DeviceRenderTypeMap<org.hisp.dhis.render.type.ValueTypeRenderingObject>`)
     ///
     /// JSON key `renderType`; DHIS2: `COMPLEX` (`org.hisp.dhis.render.DeviceRenderTypeMap`).
-    pub render_type: Field<::serde_json::Value>,
+    pub render_type: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

@@ -101,7 +101,7 @@ pub struct ProgramStageSection {
     /// keys are class org.hisp.dhis.render.RenderDevice
     ///
     /// JSON key `renderType`; DHIS2: `COMPLEX` (`org.hisp.dhis.render.DeviceRenderTypeMap`).
-    pub render_type: Field<::serde_json::Value>,
+    pub render_type: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

@@ -85,7 +85,7 @@ pub struct ProgramStageWorkingList {
     /// `programStageQueryCriteria`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.programstageworkinglist.ProgramStageQueryCriteria`).
-    pub program_stage_query_criteria: Field<::serde_json::Value>,
+    pub program_stage_query_criteria: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

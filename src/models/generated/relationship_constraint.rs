@@ -30,7 +30,7 @@ pub struct RelationshipConstraint {
     /// `trackerDataView`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.trackerdataview.TrackerDataView`).
-    pub tracker_data_view: Field<::serde_json::Value>,
+    pub tracker_data_view: Field<Box<::serde_json::Value>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

@@ -77,11 +77,11 @@ pub struct Report {
     /// `relativePeriods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.RelativePeriods`).
-    pub relative_periods: Field<::serde_json::Value>,
+    pub relative_periods: Field<Box<::serde_json::Value>>,
     /// `reportParams`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.visualization.ReportingParams`).
-    pub report_params: Field<::serde_json::Value>,
+    pub report_params: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

@@ -24,7 +24,7 @@ pub struct Route {
     /// `auth`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.auth.AuthScheme`).
-    pub auth: Field<::serde_json::Value>,
+    pub auth: Field<Box<::serde_json::Value>>,
     /// `authorities`.
     ///
     /// DHIS2: `COLLECTION of TEXT`, required.
@@ -64,7 +64,7 @@ pub struct Route {
     /// `headers`.
     ///
     /// DHIS2: `COMPLEX`, required.
-    pub headers: Field<::serde_json::Value>,
+    pub headers: Field<Box<::serde_json::Value>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.

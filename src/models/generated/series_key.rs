@@ -17,7 +17,7 @@ pub struct SeriesKey {
     /// `label`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.visualization.StyledObject`).
-    pub label: Field<::serde_json::Value>,
+    pub label: Field<Box<::serde_json::Value>>,
     /// Keys not modelled above, kept verbatim (in order).
     pub extra: ::serde_json::Map<String, ::serde_json::Value>,
 }

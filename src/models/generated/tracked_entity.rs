@@ -43,7 +43,7 @@ pub struct TrackedEntity {
     /// `createdByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    pub created_by_user_info: Field<::serde_json::Value>,
+    pub created_by_user_info: Field<Box<::serde_json::Value>>,
     /// `deleted`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -67,7 +67,7 @@ pub struct TrackedEntity {
     /// `geometry`.
     ///
     /// DHIS2: `COMPLEX`.
-    pub geometry: Field<::serde_json::Value>,
+    pub geometry: Field<Box<::serde_json::Value>>,
     /// `href`.
     ///
     /// DHIS2: `URL`.
@@ -95,7 +95,7 @@ pub struct TrackedEntity {
     /// `lastUpdatedByUserInfo`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.program.UserInfoSnapshot`).
-    pub last_updated_by_user_info: Field<::serde_json::Value>,
+    pub last_updated_by_user_info: Field<Box<::serde_json::Value>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`.

@@ -49,7 +49,7 @@ pub struct TrackedEntityFilter {
     /// `enrollmentCreatedPeriod`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.trackedentityfilter.FilterPeriod`).
-    pub enrollment_created_period: Field<::serde_json::Value>,
+    pub enrollment_created_period: Field<Box<::serde_json::Value>>,
     /// `enrollmentStatus`.
     ///
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.EnrollmentStatus`). The descriptor differs between versions (v41: `ProgramStatus`; v42: `EnrollmentStatus`; v43: `EnrollmentStatus`; v44: `EnrollmentStatus`).
@@ -57,7 +57,7 @@ pub struct TrackedEntityFilter {
     /// `entityQueryCriteria`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.trackedentityfilter.EntityQueryCriteria`).
-    pub entity_query_criteria: Field<::serde_json::Value>,
+    pub entity_query_criteria: Field<Box<::serde_json::Value>>,
     /// `eventFilters`.
     ///
     /// DHIS2: `COLLECTION of COMPLEX`.

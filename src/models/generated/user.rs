@@ -200,7 +200,7 @@ pub struct User {
     /// `settings`.
     ///
     /// DHIS2: `COMPLEX`.
-    pub settings: Field<::serde_json::Value>,
+    pub settings: Field<Box<::serde_json::Value>>,
     /// `sharing`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.user.sharing.Sharing`).

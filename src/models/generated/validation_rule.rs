@@ -152,7 +152,7 @@ pub struct ValidationRule {
     /// `queryMods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.common.QueryModifiers`).
-    pub query_mods: Field<::serde_json::Value>,
+    pub query_mods: Field<Box<::serde_json::Value>>,
     /// `rightSide`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.expression.Expression`), required, unique.

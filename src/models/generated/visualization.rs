@@ -200,7 +200,7 @@ pub struct Visualization {
     /// `fontStyle`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.visualization.VisualizationFontStyle`).
-    pub font_style: Field<::serde_json::Value>,
+    pub font_style: Field<Box<::serde_json::Value>>,
     /// `formName`.
     ///
     /// DHIS2: `TEXT`.
@@ -268,7 +268,7 @@ pub struct Visualization {
     /// `metaData`.
     ///
     /// DHIS2: `COMPLEX`, read-only. Only in v42, v43, v44.
-    pub meta_data: Field<::serde_json::Value>,
+    pub meta_data: Field<Box<::serde_json::Value>>,
     /// `name`.
     ///
     /// DHIS2: `TEXT`, required, max length 230.
@@ -308,7 +308,7 @@ pub struct Visualization {
     /// `parentGraphMap`.
     ///
     /// DHIS2: `COMPLEX`.
-    pub parent_graph_map: Field<::serde_json::Value>,
+    pub parent_graph_map: Field<Box<::serde_json::Value>>,
     /// `percentStackedValues`.
     ///
     /// DHIS2: `BOOLEAN`.
@@ -356,11 +356,11 @@ pub struct Visualization {
     /// `relativePeriods`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.period.RelativePeriods`).
-    pub relative_periods: Field<::serde_json::Value>,
+    pub relative_periods: Field<Box<::serde_json::Value>>,
     /// `reportingParams`.
     ///
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.visualization.ReportingParams`).
-    pub reporting_params: Field<::serde_json::Value>,
+    pub reporting_params: Field<Box<::serde_json::Value>>,
     /// `rowDimensions`.
     ///
     /// DHIS2: `COLLECTION of TEXT`.
