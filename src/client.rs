@@ -385,10 +385,26 @@ impl Dhis2Client {
     }
 
     /// Builds the stack and runs the handshake; nothing is stored until it all succeeded.
+    ///
+    /// The stack is assembled once, with the version probe on top but switched off, so the `/api/system/info`
+    /// request of the handshake passes through it untagged; the probe is then primed with that answer and switched
+    /// on (user layers are applied once per connect). A service given to `from_service` gets the probe put on top
+    /// of it the same way.
     async fn establish(&self) -> Result<(Connection, Option<Arc<SystemInfo>>), Error> {
         let cfg = &self.shared.config;
-        let (svc, base_url, stack) = match &self.shared.user_service {
-            Some((svc, base)) => (svc.clone(), base.clone(), None),
+        let probe = (!cfg.skip_version_probe).then(|| {
+            let handle = ProbeHandle::new();
+            handle.disable();
+            handle
+        });
+        let (svc, base_url) = match &self.shared.user_service {
+            Some((svc, base)) => {
+                let svc = match &probe {
+                    Some(handle) => stack::with_probe(svc.clone(), handle.clone()),
+                    None => svc.clone(),
+                };
+                (svc, base.clone())
+            }
             None => {
                 let configured = parse_base_url(&cfg.base_url)?;
                 let http = stack::http_client(
@@ -414,10 +430,10 @@ impl Dhis2Client {
                     timeout: cfg.timeout,
                     layers: cfg.layers.clone(),
                 };
-                (stack::assemble(&stack, None), base, Some(stack))
+                (stack::assemble(&stack, probe.clone()), base)
             }
         };
-        if cfg.skip_version_probe {
+        let Some(handle) = probe else {
             return Ok((
                 Connection {
                     svc,
@@ -427,7 +443,7 @@ impl Dhis2Client {
                 },
                 None,
             ));
-        }
+        };
         let (info, raw_info) = fetch_system_info(&svc, &base_url).await?;
         let raw = info
             .version
@@ -450,27 +466,20 @@ impl Dhis2Client {
             cfg.allow_version_mismatch,
         )?;
         tracing::debug!(base_url = %base_url, version = %raw, key = %key, "connected to DHIS2");
-        // The probe layer goes on top only now, primed, so it never sends a probe of its own.
-        let (svc, probe) = match &stack {
-            None => (svc, None),
-            Some(stack) => {
-                let handle = ProbeHandle::new();
-                handle
-                    .prime(raw_info)
-                    .map_err(|e| Error::UnsupportedVersion {
-                        version: raw.clone(),
-                        reason: e.to_string(),
-                    })?;
-                // The same stack (sharing the pool) rebuilt with the probe on top, erased once.
-                (stack::assemble(stack, Some(handle.clone())), Some(handle))
-            }
-        };
+        // Primed before it is switched on, so the probe never sends a request of its own.
+        handle
+            .prime(raw_info)
+            .map_err(|e| Error::UnsupportedVersion {
+                version: raw.clone(),
+                reason: e.to_string(),
+            })?;
+        handle.enable();
         Ok((
             Connection {
                 svc,
                 base_url,
                 version: Some((version, key)),
-                probe,
+                probe: Some(handle),
             },
             Some(info),
         ))
@@ -842,6 +851,12 @@ impl Prepared {
                     let Some((next, delay)) = next else {
                         return Err(e);
                     };
+                    // A resend spends from the same retry budget as the retry layer's own attempts.
+                    let budget = opts.body_retry.as_ref().and_then(|p| p.budget.as_ref());
+                    if budget.is_some_and(|b| !tower::retry::budget::Budget::withdraw(&**b)) {
+                        tracing::debug!(%method, path, attempt, "response body failed; retry budget exhausted");
+                        return Err(e);
+                    }
                     tracing::debug!(%method, path, attempt, error = %e, "response body failed; resending");
                     tokio::time::sleep(delay).await;
                     current = next;

@@ -167,6 +167,11 @@ fn top<S: Stackable>(cfg: &StackConfig, svc: S, probe: Option<ProbeHandle>) -> B
     }
 }
 
+/// Puts the version probe on top of a user-supplied service (for `Dhis2Client::from_service`).
+pub(crate) fn with_probe(svc: BoxService, probe: ProbeHandle) -> BoxService {
+    BoxCloneSyncService::new(VersionProbeLayer::new(probe).layer(svc))
+}
+
 /// Wraps a user-supplied service so relative URIs resolve against `base` (for `Dhis2Client::from_service`).
 pub(crate) fn with_base(svc: BoxService, base: Uri) -> BoxService {
     BoxCloneSyncService::new(BaseUrlLayer::new(base).layer(svc))

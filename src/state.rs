@@ -33,7 +33,7 @@ pub(crate) struct Connection {
     /// Version facts, absent with `skip_version_probe`.
     pub(crate) version: Option<(Dhis2Version, VersionKey)>,
     /// The version probe layer's handle (primed with the info fetched by connect), absent with
-    /// `skip_version_probe` and for `from_service` clients.
+    /// `skip_version_probe` and for a `from_service` client until its first `connect()`.
     pub(crate) probe: Option<dhis2_layers::version_probe::ProbeHandle>,
 }
 

@@ -124,4 +124,39 @@ async fn from_service_wraps_a_user_stack() {
     c.connect().await.unwrap();
     assert_eq!(c.version_key().unwrap(), dhis2::VersionKey::V41);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
+    // After connect the probe sits on top of the user's stack: responses carry the version, and the primed
+    // probe sends no request of its own.
+    let resp = c.get_response("api/me", &[], &[]).await.unwrap();
+    assert_eq!(
+        resp.extensions()
+            .get::<dhis2::Dhis2Version>()
+            .map(|v| v.major()),
+        Some(41)
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn connect_applies_a_user_layer_once() {
+    #[derive(Clone)]
+    struct Counting(Arc<AtomicUsize>);
+    impl<S> tower::Layer<S> for Counting {
+        type Service = S;
+        fn layer(&self, inner: S) -> S {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            inner
+        }
+    }
+    let emu = dhis2_emulator::Emulator::builder().start().await.unwrap();
+    let applied = Arc::new(AtomicUsize::new(0));
+    let c = Dhis2Client::builder(emu.url())
+        .auth(dhis2::BasicAuth::new("admin", "district"))
+        .layer(Counting(applied.clone()))
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(applied.load(Ordering::SeqCst), 1);
+    c.get_raw("api/me", &[]).await.unwrap();
+    c.connect().await.unwrap();
+    assert_eq!(applied.load(Ordering::SeqCst), 2, "once per connect");
 }

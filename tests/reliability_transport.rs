@@ -175,6 +175,26 @@ async fn fault_reset_mid_body_get_is_retried() {
 }
 
 #[tokio::test]
+async fn fault_reset_mid_body_is_not_resent_once_the_retry_budget_is_spent() {
+    let srv = first_then_ok(reset_mid_body(200)).await;
+    // No reserve and no share of deposits: the budget allows no retry at all.
+    let budget = Arc::new(tower::retry::budget::TpsBudget::new(
+        Duration::from_secs(1),
+        0,
+        0.0,
+    ));
+    let c = Dhis2Client::builder(&srv.url)
+        .skip_version_probe(true)
+        .retry_policy(fast_policy().budget(budget))
+        .connect()
+        .await
+        .unwrap();
+    let err = c.get_raw("api/dataElements", &[]).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(srv.stats.requests(), 1, "the body failure was not resent");
+}
+
+#[tokio::test]
 async fn fault_reset_mid_body_post_is_not_retried_and_may_have_happened() {
     let srv = first_then_ok(reset_mid_body(201)).await;
     let c = client(&srv.url).await;

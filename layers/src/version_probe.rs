@@ -242,6 +242,12 @@ impl ProbeHandle {
         self.inner.disabled.store(true, Ordering::SeqCst);
     }
 
+    /// Turns probing back on after [`disable`](Self::disable) (e.g. once the handle has been primed with the
+    /// info fetched through the very stack it sits on).
+    pub fn enable(&self) {
+        self.inner.disabled.store(false, Ordering::SeqCst);
+    }
+
     /// Whether probing is off.
     pub fn is_disabled(&self) -> bool {
         self.inner.disabled.load(Ordering::SeqCst)
