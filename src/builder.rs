@@ -121,7 +121,8 @@ pub struct ClientBuilder {
     pub(crate) version_pin: Option<Dhis2Version>,
     pub(crate) allow_version_fallback: bool,
     pub(crate) allow_version_mismatch: bool,
-    pub(crate) retry_policy: Option<RetryPolicy>,
+    /// Shared: each typed/raw call keeps a handle for resending a request whose body failed.
+    pub(crate) retry_policy: Option<Arc<RetryPolicy>>,
     pub(crate) limits: Limits,
     pub(crate) system_cache_ttl: Option<Duration>,
     pub(crate) tls: TlsConfig,
@@ -239,7 +240,7 @@ impl ClientBuilder {
 
     /// Retry 429/502/503/504 and connection errors with this policy. Default: no retries.
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry_policy = Some(policy);
+        self.retry_policy = Some(Arc::new(policy));
         self
     }
 

@@ -425,7 +425,7 @@ impl Dhis2Client {
                     base: base_uri,
                     origin,
                     auth: cfg.auth.clone(),
-                    retry: cfg.retry_policy.clone(),
+                    retry: cfg.retry_policy.as_deref().cloned(),
                     semaphore: (!cfg.limits.unlimited).then_some(semaphore),
                     timeout: cfg.timeout,
                     layers: cfg.layers.clone(),
@@ -781,7 +781,7 @@ struct CallOptions {
     /// Overall deadline of a typed/raw call.
     deadline: Option<std::time::Duration>,
     /// The retry policy, when a body failure of this request may be retried.
-    body_retry: Option<crate::RetryPolicy>,
+    body_retry: Option<Arc<crate::RetryPolicy>>,
 }
 
 impl Prepared {

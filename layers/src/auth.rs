@@ -132,6 +132,9 @@ struct Origin {
     scheme: String,
     host: String,
     port: Option<u16>,
+    /// The scheme and authority exactly as given, for the common case of a request built from the same base URL
+    /// (one comparison instead of re-parsing host and port on every request).
+    exact: (http::uri::Scheme, http::uri::Authority),
 }
 
 impl Origin {
@@ -143,21 +146,34 @@ impl Origin {
             "https" => Some(443),
             _ => None,
         });
-        Some(Origin { scheme, host, port })
+        let exact = (uri.scheme()?.clone(), uri.authority()?.clone());
+        Some(Origin {
+            scheme,
+            host,
+            port,
+            exact,
+        })
     }
 
     /// `Origin::of(uri) == Some(self)`, without allocating.
     fn matches(&self, uri: &Uri) -> bool {
-        let (Some(scheme), Some(host)) = (uri.scheme_str(), uri.host()) else {
+        let (Some(scheme), Some(authority)) = (uri.scheme(), uri.authority()) else {
             return false;
         };
-        let port = uri.port_u16().or(if scheme.eq_ignore_ascii_case("http") {
-            Some(80)
-        } else if scheme.eq_ignore_ascii_case("https") {
-            Some(443)
-        } else {
-            None
-        });
+        // Both comparisons ignore ASCII case, as the full check below does.
+        if *scheme == self.exact.0 && *authority == self.exact.1 {
+            return true;
+        }
+        let (scheme, host) = (scheme.as_str(), authority.host());
+        let port = authority
+            .port_u16()
+            .or(if scheme.eq_ignore_ascii_case("http") {
+                Some(80)
+            } else if scheme.eq_ignore_ascii_case("https") {
+                Some(443)
+            } else {
+                None
+            });
         scheme.eq_ignore_ascii_case(&self.scheme)
             && host.eq_ignore_ascii_case(&self.host)
             && port == self.port
@@ -388,6 +404,9 @@ mod tests {
             .await
             .contains_key(AUTHORIZATION));
         assert!(headers_sent(layer(), "https://PLAY.dhis2.org:443/api/me")
+            .await
+            .contains_key(AUTHORIZATION));
+        assert!(headers_sent(layer(), "HTTPS://PLAY.DHIS2.ORG/api/me")
             .await
             .contains_key(AUTHORIZATION));
         for other in [

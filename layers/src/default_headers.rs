@@ -3,7 +3,7 @@
 use std::task::{Context, Poll};
 
 use http::header::{ACCEPT, USER_AGENT};
-use http::{HeaderName, HeaderValue, Request};
+use http::{HeaderMap, HeaderName, HeaderValue, Request};
 use tower::{Layer, Service};
 
 /// The `X-Requested-With` header name.
@@ -43,9 +43,13 @@ impl<S> Layer<S> for DefaultHeadersLayer {
     type Service = DefaultHeaders<S>;
 
     fn layer(&self, inner: S) -> DefaultHeaders<S> {
+        let all = self.headers.iter().cloned().collect::<HeaderMap>();
         DefaultHeaders {
             inner,
-            headers: self.headers.clone().into(),
+            headers: std::sync::Arc::new(Defaults {
+                list: self.headers.clone(),
+                all,
+            }),
         }
     }
 }
@@ -55,7 +59,14 @@ impl<S> Layer<S> for DefaultHeadersLayer {
 pub struct DefaultHeaders<S> {
     inner: S,
     /// Shared, so the per-call clone of the stack allocates nothing.
-    headers: std::sync::Arc<[(HeaderName, HeaderValue)]>,
+    headers: std::sync::Arc<Defaults>,
+}
+
+/// The defaults as a list (to fill in what a request lacks) and as a ready map (for a request that set none).
+#[derive(Debug)]
+struct Defaults {
+    list: Vec<(HeaderName, HeaderValue)>,
+    all: HeaderMap,
 }
 
 impl<S, B> Service<Request<B>> for DefaultHeaders<S>
@@ -72,9 +83,14 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> S::Future {
         let headers = req.headers_mut();
-        for (name, value) in self.headers.iter() {
-            // One lookup per header: the caller's value wins.
-            headers.entry(name).or_insert_with(|| value.clone());
+        if headers.is_empty() {
+            // The usual request sets no header of its own: copy the ready map (no hashing).
+            *headers = self.headers.all.clone();
+        } else {
+            for (name, value) in &self.headers.list {
+                // One lookup per header: the caller's value wins.
+                headers.entry(name).or_insert_with(|| value.clone());
+            }
         }
         self.inner.call(req)
     }
@@ -99,6 +115,22 @@ mod tests {
         assert_eq!(req.headers()[X_REQUESTED_WITH], "XMLHttpRequest");
         assert_eq!(req.headers()[USER_AGENT], "dhis2-rs/0.1.0");
         assert_eq!(req.headers().get_all(ACCEPT).iter().count(), 1);
+        send.send_response(());
+        fut.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_request_without_headers_gets_every_default() {
+        let (mock, mut handle) = tower_test::mock::pair::<Request<()>, ()>();
+        let layer = DefaultHeadersLayer::new("0.1.0")
+            .with_header(ACCEPT, HeaderValue::from_static("text/csv"));
+        let svc = layer.layer(mock);
+        let fut = tokio::spawn(svc.oneshot(Request::get("/api/me").body(()).unwrap()));
+        let (req, send) = handle.next_request().await.unwrap();
+        assert_eq!(req.headers().len(), 3);
+        assert_eq!(req.headers()[ACCEPT], "text/csv");
+        assert_eq!(req.headers()[X_REQUESTED_WITH], "XMLHttpRequest");
+        assert_eq!(req.headers()[USER_AGENT], "dhis2-rs/0.1.0");
         send.send_response(());
         fut.await.unwrap().unwrap();
     }

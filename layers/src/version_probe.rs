@@ -387,7 +387,7 @@ where
     fn layer(&self, inner: S) -> VersionProbe<S> {
         self.handle.attach::<S, RequestBody>(inner.clone());
         VersionProbe {
-            inner,
+            inner: Arc::new(inner),
             handle: self.handle.clone(),
             ttl: self.ttl,
         }
@@ -395,11 +395,23 @@ where
 }
 
 /// The service made by [`VersionProbeLayer`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct VersionProbe<S> {
-    inner: S,
+    /// Shared: every call clones the inner service once anyway (it is polled ready after the probe), so cloning
+    /// this layer itself, as a client does for each call, need not copy the whole stack below a second time.
+    inner: Arc<S>,
     handle: ProbeHandle,
     ttl: Option<Duration>,
+}
+
+impl<S> Clone for VersionProbe<S> {
+    fn clone(&self) -> Self {
+        VersionProbe {
+            inner: self.inner.clone(),
+            handle: self.handle.clone(),
+            ttl: self.ttl,
+        }
+    }
 }
 
 impl<S> VersionProbe<S> {
@@ -431,7 +443,7 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
-        let inner = self.inner.clone();
+        let inner = S::clone(&self.inner);
         if self.handle.is_disabled() {
             return Either::Left(Tagged::new(inner.oneshot(req), None));
         }
