@@ -325,6 +325,7 @@ impl Dhis2Client {
                         base_url: base,
                         version: None,
                         probe: None,
+                        body_guarded: false,
                     })),
                 }),
                 connect_lock: tokio::sync::Mutex::new(()),
@@ -397,13 +398,13 @@ impl Dhis2Client {
             handle.disable();
             handle
         });
-        let (svc, base_url) = match &self.shared.user_service {
+        let (svc, base_url, body_guarded) = match &self.shared.user_service {
             Some((svc, base)) => {
                 let svc = match &probe {
                     Some(handle) => stack::with_probe(svc.clone(), handle.clone()),
                     None => svc.clone(),
                 };
-                (svc, base.clone())
+                (svc, base.clone(), false)
             }
             None => {
                 let configured = parse_base_url(&cfg.base_url)?;
@@ -430,7 +431,7 @@ impl Dhis2Client {
                     timeout: cfg.timeout,
                     layers: cfg.layers.clone(),
                 };
-                (stack::assemble(&stack, probe.clone()), base)
+                (stack::assemble(&stack, probe.clone()), base, true)
             }
         };
         let Some(handle) = probe else {
@@ -440,6 +441,7 @@ impl Dhis2Client {
                     base_url,
                     version: None,
                     probe: None,
+                    body_guarded,
                 },
                 None,
             ));
@@ -480,6 +482,7 @@ impl Dhis2Client {
                 base_url,
                 version: Some((version, key)),
                 probe: Some(handle),
+                body_guarded,
             },
             Some(info),
         ))
@@ -580,7 +583,7 @@ impl Dhis2Client {
             method,
             path: req_path,
             opts: CallOptions {
-                idle: cfg.timeout,
+                idle: (!conn.body_guarded).then_some(cfg.timeout),
                 max_body: cfg.max_response_size,
                 deadline: cfg.deadline,
                 body_retry,
@@ -774,8 +777,9 @@ struct Prepared {
 
 /// Per-call reliability settings taken from the builder.
 struct CallOptions {
-    /// Longest wait for the next piece of a response body.
-    idle: std::time::Duration,
+    /// Longest wait for the next piece of a response body, when the stack does not bound it itself (a
+    /// `from_service` stack; the client's own stack does, in `dhis2_layers::timeout`).
+    idle: Option<std::time::Duration>,
     /// `max_response_size`.
     max_body: Option<usize>,
     /// Overall deadline of a typed/raw call.
@@ -789,7 +793,10 @@ impl Prepared {
     async fn send(self) -> Result<(Response<ResponseBody>, Method, String), Error> {
         let idle = self.opts.idle;
         let (resp, method, path) = self.send_bare().await?;
-        Ok((resp.map(|b| idle_timeout(b, idle)), method, path))
+        match idle {
+            Some(idle) => Ok((resp.map(|b| idle_timeout(b, idle)), method, path)),
+            None => Ok((resp, method, path)),
+        }
     }
 
     /// Sends below ErrorMap; the body is returned as the stack made it (the caller bounds its stalls).
@@ -845,7 +852,7 @@ impl Prepared {
                 Err(e) => Err(e),
             }
             .map_err(|e| Error::from_stack(e, &method, &path))?;
-            match collect_mapped(resp, &method, &path, opts.max_body, Some(opts.idle)).await {
+            match collect_mapped(resp, &method, &path, opts.max_body, opts.idle).await {
                 Ok(bytes) => return Ok((bytes, method, path)),
                 Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => {
                     let Some((next, delay)) = next else {
@@ -891,10 +898,10 @@ pub(crate) async fn map_response(
     collect_mapped(resp, method, path, None, None).await
 }
 
-/// Collects a response body (at most `max_body` bytes; failing with [`Error::Timeout`] when no data comes for
-/// `idle`) and applies the ErrorMap rules. Done inline rather than through `ErrorMapLayer` so the typed and raw
-/// calls need no extra boxing, request rebuild or per-frame timer: the stall timer is created only the first time
-/// the body is not ready, and re-armed (not re-created) after that.
+/// Collects a response body (at most `max_body` bytes; with `idle`, failing with [`Error::Timeout`] when no data
+/// comes for that long) and applies the ErrorMap rules. Done inline rather than through `ErrorMapLayer` so the
+/// typed and raw calls need no extra boxing or request rebuild. The client's own stack guards its bodies already
+/// (`dhis2_layers::timeout`); `idle` is for a stack given to `from_service`.
 async fn collect_mapped(
     resp: Response<ResponseBody>,
     method: &Method,
@@ -902,46 +909,17 @@ async fn collect_mapped(
     max_body: Option<usize>,
     idle: Option<std::time::Duration>,
 ) -> Result<Bytes, Error> {
-    let (parts, mut body) = resp.into_parts();
+    let (parts, body) = resp.into_parts();
+    let mut body = match idle {
+        Some(idle) => idle_timeout(body, idle),
+        None => body,
+    };
     // A body of one frame (the usual small answer) is kept as is; a second frame starts a copy.
     let mut first: Option<Bytes> = None;
     let mut rest = bytes::BytesMut::new();
     let mut len: usize = 0;
-    let mut stall = std::pin::pin!(None::<tokio::time::Sleep>);
-    // Whether the armed timer belongs to an earlier wait (and must be re-armed before the next one).
-    let mut stale = false;
-    loop {
-        let frame = std::future::poll_fn(|cx| {
-            if let Poll::Ready(frame) = http_body::Body::poll_frame(Pin::new(&mut body), cx) {
-                stale = true;
-                return Poll::Ready(Ok(frame));
-            }
-            let Some(idle) = idle else {
-                return Poll::Pending;
-            };
-            match stall.as_mut().as_pin_mut() {
-                None => stall.set(Some(tokio::time::sleep(idle))),
-                Some(sleep) if stale => sleep.reset(tokio::time::Instant::now() + idle),
-                Some(_) => {}
-            }
-            stale = false;
-            match stall.as_mut().as_pin_mut().map(|s| s.poll(cx)) {
-                Some(Poll::Ready(())) => Poll::Ready(Err(())),
-                _ => Poll::Pending,
-            }
-        })
-        .await;
-        let frame = match frame {
-            Ok(Some(Ok(frame))) => frame,
-            Ok(Some(Err(e))) => return Err(Error::from_stack(e, method, &error::path_only(path))),
-            Ok(None) => break,
-            Err(()) => {
-                return Err(Error::Timeout {
-                    method: method.clone(),
-                    path: error::path_only(path),
-                })
-            }
-        };
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Error::from_stack(e, method, &error::path_only(path)))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
@@ -972,66 +950,10 @@ async fn collect_mapped(
         .map_err(Error::from)
 }
 
-/// Wraps a response body so that waiting longer than `idle` for its next frame fails with a timeout instead of
-/// hanging (a server that sends headers and then stalls). The clock starts when the caller waits, not before;
-/// the timer is created once and re-armed for later waits.
+/// Guards a body from a `from_service` stack: waiting longer than `idle` for its next frame fails with a timeout
+/// instead of hanging (a server that sends headers and then stalls).
 fn idle_timeout(body: ResponseBody, idle: std::time::Duration) -> ResponseBody {
-    IdleTimeout {
-        body,
-        idle,
-        sleep: None,
-        stale: false,
-    }
-    .boxed_unsync()
-}
-
-struct IdleTimeout {
-    body: ResponseBody,
-    idle: std::time::Duration,
-    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// Whether `sleep` belongs to an earlier wait (a frame arrived since it was armed).
-    stale: bool,
-}
-
-impl http_body::Body for IdleTimeout {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
-        let this = &mut *self;
-        if let Poll::Ready(frame) = Pin::new(&mut this.body).poll_frame(cx) {
-            this.stale = true;
-            return Poll::Ready(frame);
-        }
-        let idle = this.idle;
-        match &mut this.sleep {
-            None => this.sleep = Some(Box::pin(tokio::time::sleep(idle))),
-            Some(sleep) if this.stale => sleep.as_mut().reset(tokio::time::Instant::now() + idle),
-            Some(_) => {}
-        }
-        this.stale = false;
-        let Some(sleep) = this.sleep.as_mut() else {
-            return Poll::Pending;
-        };
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Some(Err(Box::new(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("no response data for {idle:?}"),
-            ))))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
-    }
+    dhis2_layers::IdleBody::new(body, idle).boxed_unsync()
 }
 
 /// GET `/api/system/info` through `svc` and decode it (typed, and as a JSON value for the probe handle).

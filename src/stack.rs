@@ -19,7 +19,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Semaphore;
 use tower::limit::GlobalConcurrencyLimitLayer;
-use tower::timeout::TimeoutLayer;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
@@ -29,6 +28,7 @@ use dhis2_layers::retry::{default_classifier, ErrorClass, RetryLayer};
 use dhis2_layers::version_probe::{ProbeHandle, VersionProbeLayer};
 use dhis2_layers::{
     BaseUrlLayer, BoxError, DefaultHeadersLayer, HttpTraceLayer, RequestBody, ResponseBody,
+    TimeoutLayer,
 };
 
 /// The erased stack.

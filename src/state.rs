@@ -35,6 +35,8 @@ pub(crate) struct Connection {
     /// The version probe layer's handle (primed with the info fetched by connect), absent with
     /// `skip_version_probe` and for a `from_service` client until its first `connect()`.
     pub(crate) probe: Option<dhis2_layers::version_probe::ProbeHandle>,
+    /// Whether the stack bounds body stalls itself (the client's own stack does; a `from_service` one may not).
+    pub(crate) body_guarded: bool,
 }
 
 pub(crate) struct Inner {

@@ -43,7 +43,10 @@ impl<S> Layer<S> for DefaultHeadersLayer {
     type Service = DefaultHeaders<S>;
 
     fn layer(&self, inner: S) -> DefaultHeaders<S> {
-        let all = self.headers.iter().cloned().collect::<HeaderMap>();
+        // Room for the headers layers below add (credentials, content type) without growing the map per request
+        // (a clone keeps the index size).
+        let mut all = HeaderMap::with_capacity(self.headers.len() + 4);
+        all.extend(self.headers.iter().cloned());
         DefaultHeaders {
             inner,
             headers: std::sync::Arc::new(Defaults {

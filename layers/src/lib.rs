@@ -14,6 +14,7 @@ pub mod error_map;
 pub mod future;
 pub mod retry;
 pub mod secret;
+pub mod timeout;
 pub mod trace;
 pub mod version;
 pub mod version_probe;
@@ -28,6 +29,7 @@ pub use default_headers::{DefaultHeaders, DefaultHeadersLayer};
 pub use error_map::{ErrorMap, ErrorMapLayer, MappedError};
 pub use retry::{ErrorClass, Retry, RetryAttempts, RetryLayer, RetryPolicy};
 pub use secret::Secret;
+pub use timeout::{IdleBody, Timeout, TimeoutLayer};
 pub use trace::{HttpTrace, HttpTraceLayer};
 pub use version::{Dhis2Version, PreRelease, VersionError, VersionKey};
 pub use version_probe::{
