@@ -126,21 +126,36 @@ pub(crate) fn build_url(base: &Url, path: &str, params: &[(&str, &str)]) -> Resu
     Ok(url)
 }
 
-/// The request URL of `path` and `params` as a string, equal to `build_url(..).to_string()`. The usual relative
-/// path, whose characters the URL parser would keep as they are, is joined directly (one allocation); anything
-/// else (an absolute URL, `%`, dot segments, characters to escape) goes through [`build_url`].
-pub(crate) fn request_url(
+/// The request URI of `path` and `params`, equal to `build_url(..)` parsed as a URI. The usual relative path,
+/// whose characters the URL parser would keep as they are, is joined directly onto `root` (the base URL as a URI:
+/// its scheme and authority are reused, only the path and query are new); anything else (an absolute URL, `%`,
+/// dot segments, characters to escape) goes through [`build_url`].
+pub(crate) fn request_uri(
     base: &Url,
+    root: &Uri,
     path: &str,
     params: &[(&str, &str)],
-) -> Result<String, Error> {
-    match plain_join(base, path, params) {
-        Some(url) => Ok(url),
-        None => build_url(base, path, params).map(String::from),
+) -> Result<Uri, Error> {
+    let invalid = |e: &dyn std::fmt::Display| {
+        Error::Config(format!("{path:?} does not make a valid request URI: {e}"))
+    };
+    if let Some(path_and_query) = plain_path_and_query(base, path, params) {
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = root.scheme().cloned();
+        parts.authority = root.authority().cloned();
+        // The joined string becomes the URI's buffer as is (no copy).
+        parts.path_and_query = Some(
+            http::uri::PathAndQuery::from_maybe_shared(Bytes::from(path_and_query))
+                .map_err(|e| invalid(&e))?,
+        );
+        return Uri::from_parts(parts).map_err(|e| invalid(&e));
     }
+    let url = build_url(base, path, params)?;
+    Uri::from_maybe_shared(Bytes::from(String::from(url))).map_err(|e| invalid(&e))
 }
 
-fn plain_join(base: &Url, path: &str, params: &[(&str, &str)]) -> Option<String> {
+/// The path and query of the usual relative request (see [`request_uri`]), or `None` when it needs the URL parser.
+fn plain_path_and_query(base: &Url, path: &str, params: &[(&str, &str)]) -> Option<String> {
     if base.query().is_some() || base.fragment().is_some() || path.contains("://") {
         return None;
     }
@@ -157,23 +172,23 @@ fn plain_join(base: &Url, path: &str, params: &[(&str, &str)]) -> Option<String>
     {
         return None;
     }
-    let root = base.as_str().trim_end_matches('/');
-    let mut url = String::with_capacity(root.len() + rel.len() + 2 + params.len() * 24);
-    url.push_str(root);
-    url.push('/');
-    url.push_str(p);
+    let prefix = base.path().trim_end_matches('/');
+    let mut out = String::with_capacity(prefix.len() + rel.len() + 2 + params.len() * 24);
+    out.push_str(prefix);
+    out.push('/');
+    out.push_str(p);
     if q.is_some() || !params.is_empty() {
-        url.push('?');
+        out.push('?');
     }
-    let query_start = url.len();
+    let query_start = out.len();
     if let Some(q) = q {
-        url.push_str(q);
+        out.push_str(q);
     }
     if params.is_empty() {
-        return Some(url);
+        return Some(out);
     }
     // The same encoder `Url::query_pairs_mut` uses, so both paths give the same bytes.
-    let mut pairs = url::form_urlencoded::Serializer::for_suffix(url, query_start);
+    let mut pairs = url::form_urlencoded::Serializer::for_suffix(out, query_start);
     for (k, v) in params {
         pairs.append_pair(k, v);
     }
@@ -322,6 +337,7 @@ impl Dhis2Client {
                     state: ClientState::Connected,
                     conn: Some(Arc::new(Connection {
                         svc,
+                        root: to_uri(&base)?,
                         base_url: base,
                         version: None,
                         probe: None,
@@ -438,6 +454,7 @@ impl Dhis2Client {
             return Ok((
                 Connection {
                     svc,
+                    root: to_uri(&base_url)?,
                     base_url,
                     version: None,
                     probe: None,
@@ -479,6 +496,7 @@ impl Dhis2Client {
         Ok((
             Connection {
                 svc,
+                root: to_uri(&base_url)?,
                 base_url,
                 version: Some((version, key)),
                 probe: Some(handle),
@@ -546,11 +564,7 @@ impl Dhis2Client {
         headers: &[(&str, &str)],
     ) -> Result<Prepared, Error> {
         let conn = self.shared.connection()?;
-        let url = request_url(&conn.base_url, path, params)?;
-        // The serialised URL becomes the URI's buffer as is (no copy).
-        let uri = Uri::from_maybe_shared(Bytes::from(url)).map_err(|e| {
-            Error::Config(format!("{path:?} does not make a valid request URI: {e}"))
-        })?;
+        let uri = request_uri(&conn.base_url, &conn.root, path, params)?;
         let req_path = uri.path().to_owned();
         let mut req = Request::new(RequestBody::empty());
         *req.method_mut() = method.clone();
@@ -1040,9 +1054,9 @@ mod tests {
             "http://127.0.0.1:8080",
             "https://h/my%20dhis",
         ];
-        let root = parse_base_url(bases[0]).unwrap();
-        assert!(plain_join(&root, "/api/me", &[("fields", "id")]).is_some());
-        assert!(plain_join(&root, "api/a b", &[]).is_none());
+        let first = parse_base_url(bases[0]).unwrap();
+        assert!(plain_path_and_query(&first, "/api/me", &[("fields", "id")]).is_some());
+        assert!(plain_path_and_query(&first, "api/a b", &[]).is_none());
         let paths = [
             "/api/me",
             "api/me?fields=id,name",
@@ -1063,10 +1077,11 @@ mod tests {
             [&[], &[("filter", "a:eq:1"), ("x", "y z&é")], &[("", "")]];
         for base in bases {
             let base = parse_base_url(base).unwrap();
+            let root = to_uri(&base).unwrap();
             for path in paths {
                 for params in params {
                     let slow = build_url(&base, path, params).map(String::from);
-                    let fast = request_url(&base, path, params);
+                    let fast = request_uri(&base, &root, path, params).map(|u| u.to_string());
                     assert_eq!(fast.ok(), slow.ok(), "{base} {path:?} {params:?}");
                 }
             }
@@ -1081,10 +1096,11 @@ mod tests {
             value in "[a-z0-9 &=%:é]{0,8}",
         ) {
             let base = parse_base_url("https://h.example/dhis").unwrap();
+            let root = to_uri(&base).unwrap();
             let params = [(key.as_str(), value.as_str())];
             for params in [&params[..], &[]] {
                 let slow = build_url(&base, &path, params).map(String::from);
-                let fast = request_url(&base, &path, params);
+                let fast = request_uri(&base, &root, &path, params).map(|u| u.to_string());
                 proptest::prop_assert_eq!(fast.ok(), slow.ok());
             }
         }

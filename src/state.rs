@@ -30,6 +30,8 @@ pub(crate) struct Connection {
     pub(crate) svc: BoxService,
     /// The canonical base URL (no trailing slash).
     pub(crate) base_url: Url,
+    /// The same as a URI, whose scheme and authority each request URI reuses.
+    pub(crate) root: http::Uri,
     /// Version facts, absent with `skip_version_probe`.
     pub(crate) version: Option<(Dhis2Version, VersionKey)>,
     /// The version probe layer's handle (primed with the info fetched by connect), absent with

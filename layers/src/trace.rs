@@ -14,6 +14,7 @@ use bytes::Bytes;
 use futures_util::future::{Either, MapOk, TryFutureExt};
 use http::{Request, Response};
 use http_body::Body;
+use http_body_util::BodyExt;
 use tower::{Layer, Service};
 use tower_http::classify::{
     NeverClassifyEos, ServerErrorsAsFailures, ServerErrorsFailureClass, SharedClassifier,
@@ -24,7 +25,7 @@ use tower_http::trace::{
 };
 use tracing::level_filters::LevelFilter;
 
-use crate::body::{boxed_response_body, BoxError, ResponseBody};
+use crate::body::{BoxError, ResponseBody};
 use crate::future::take_ready;
 use crate::secret::{mark_sensitive, mark_set_cookie_sensitive};
 
@@ -62,7 +63,8 @@ impl<S> Layer<S> for HttpTraceLayer {
     }
 }
 
-/// Traces each call with tower-http when a subscriber listens; the response body is boxed either way.
+/// Traces each call with tower-http when a subscriber listens; the response body (whose errors are already
+/// [`BoxError`]s) is boxed either way.
 #[derive(Debug, Clone)]
 pub struct HttpTrace<S> {
     inner: S,
@@ -99,11 +101,10 @@ pub type HttpTraceFuture<F, B> = Either<
 
 fn box_body<B>(mut response: Response<B>) -> Response<ResponseBody>
 where
-    B: Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
+    B: Body<Data = Bytes, Error = BoxError> + Send + 'static,
 {
     mark_set_cookie_sensitive(response.headers_mut());
-    response.map(boxed_response_body)
+    response.map(BodyExt::boxed_unsync)
 }
 
 impl<S, ReqB, ResB> Service<Request<ReqB>> for HttpTrace<S>
@@ -111,8 +112,7 @@ where
     S: Service<Request<ReqB>, Response = Response<ResB>> + Clone,
     S::Error: Display + 'static,
     ReqB: Body,
-    ResB: Body<Data = Bytes> + Send + 'static,
-    ResB::Error: Display + Into<BoxError> + 'static,
+    ResB: Body<Data = Bytes, Error = BoxError> + Send + 'static,
 {
     type Response = Response<ResponseBody>;
     type Error = S::Error;
@@ -142,8 +142,8 @@ mod tests {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
 
-    async fn echo(req: Request<String>) -> Result<Response<http_body_util::Full<Bytes>>, BoxError> {
-        Ok(Response::new(http_body_util::Full::new(Bytes::from(
+    async fn echo(req: Request<String>) -> Result<Response<ResponseBody>, BoxError> {
+        Ok(Response::new(crate::body::full_response_body(Bytes::from(
             req.into_body(),
         ))))
     }
@@ -193,7 +193,7 @@ mod tests {
     #[tokio::test]
     async fn set_cookie_comes_back_sensitive() {
         let svc = HttpTraceLayer::new().layer(tower::service_fn(|_req: Request<String>| async {
-            let mut resp = Response::new(http_body_util::Full::new(Bytes::new()));
+            let mut resp = Response::new(crate::body::full_response_body(Bytes::new()));
             resp.headers_mut()
                 .append(http::header::SET_COOKIE, "JSESSIONID=s1".parse().unwrap());
             resp.headers_mut()
