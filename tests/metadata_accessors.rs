@@ -398,3 +398,48 @@ async fn bulk_create_update_delete_in_one_call_each() {
     assert_eq!(report.deleted()[0].count, 5, "{report:?}");
     assert_eq!(count_codes(&client, &code_refs).await, 0);
 }
+
+/// Older servers answer `/api/NN/metadata` with a bare ImportReport; newer ones wrap it in a WebMessage. Both read
+/// as the same report, from one answer each.
+#[tokio::test]
+async fn enveloped_and_bare_import_reports_read_alike() {
+    const KLASS: &str = "org.hisp.dhis.dataelement.DataElement";
+    let report = serde_json::json!({
+        "responseType": "ImportReport",
+        "status": "OK",
+        "stats": {"created": 2, "updated": 0, "deleted": 0, "ignored": 0, "total": 2},
+        "typeReports": [{
+            "klass": KLASS,
+            "stats": {"created": 2, "updated": 0, "deleted": 0, "ignored": 0, "total": 2},
+            "objectReports": []
+        }]
+    });
+    let enveloped = serde_json::json!({
+        "httpStatus": "OK", "httpStatusCode": 200, "status": "OK", "response": report.clone()
+    });
+    for (label, answer) in [("enveloped", enveloped), ("bare", report)] {
+        let srv = support::dhis2_like("2.41.3", move |_r| {
+            let answer = answer.clone();
+            async move { support::Resp::json(200, answer) }
+        })
+        .await;
+        let client = Dhis2Client::builder(&srv.url)
+            .auth(dhis2::BasicAuth::new("admin", "district"))
+            .connect()
+            .await
+            .unwrap();
+        let got = client
+            .metadata()
+            .import(
+                &serde_json::json!({"dataElements": []}),
+                &MetadataImportOptions::new(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert!(got.is_ok(), "{label}: {got:?}");
+        let created = got.created();
+        assert_eq!(created.len(), 1, "{label}");
+        assert_eq!((created[0].klass, created[0].count), (KLASS, 2), "{label}");
+        assert_eq!(srv.count("/api/metadata"), 1, "{label}");
+    }
+}

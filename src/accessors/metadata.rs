@@ -458,14 +458,13 @@ async fn read_report(
     path: &str,
 ) -> Result<ImportReport, Error> {
     if status.is_success() || status == StatusCode::CONFLICT {
+        // One parse: a bare report's keys (`typeReports`, `stats`) land in the message's `extra`.
         if let Ok(message) = serde_json::from_slice::<WebMessage>(&bytes) {
-            if let Some(report) = message.import_report() {
-                return Ok(report.clone());
+            let bare = message.extra.contains_key("typeReports")
+                || (message.extra.contains_key("stats") && message.http_status_code.is_absent());
+            if let Some(report) = message.into_import_report() {
+                return Ok(report);
             }
-        }
-        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
-            let bare = value.get("typeReports").is_some()
-                || (value.get("stats").is_some() && value.get("httpStatusCode").is_none());
             if bare {
                 return exchange::decode_as(&Method::POST, path, &bytes);
             }

@@ -148,6 +148,14 @@ impl WebMessage {
         }
     }
 
+    /// The import report, if the response is one, taken out of the message (no copy).
+    pub fn into_import_report(self) -> Option<ImportReport> {
+        match self.response.into_option()? {
+            WebMessageResponse::ImportReport(r) => Some(r),
+            _ => None,
+        }
+    }
+
     /// The import summary, if the response is one.
     pub fn import_summary(&self) -> Option<&ImportSummary> {
         match self.response.value()? {
