@@ -4,7 +4,7 @@
 //! One timer per attempt instead of two (tower's `Timeout` for the head plus a second one for the body): a tokio
 //! timer is registered in the runtime's wheel on its first wait and removed when dropped, and on a fast local
 //! server that bookkeeping is a visible share of a small request. A head timeout fails with tower's
-//! [`Elapsed`](tower::timeout::error::Elapsed), a stalled body with an `io::Error` of kind `TimedOut`.
+//! [`Elapsed`], a stalled body with an `io::Error` of kind `TimedOut`.
 
 use std::future::Future;
 use std::pin::Pin;
