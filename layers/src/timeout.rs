@@ -117,14 +117,18 @@ where
 
 pin_project! {
     /// A response body that fails with an `io::Error` of kind `TimedOut` when no data comes for `idle`. The clock
-    /// starts when the caller waits, not before; the timer is re-armed, never re-created.
+    /// starts when the caller waits, not before.
+    ///
+    /// The timer is moved lazily: a new wait only notes when it began, and when the timer fires early (it still
+    /// holds the head's deadline or an earlier wait's) it is pushed to that wait's own deadline. A body of many
+    /// frames thus costs one clock read per wait instead of a timer-wheel update.
     pub struct IdleBody<B> {
         #[pin]
         inner: B,
         idle: Duration,
         sleep: Option<Pin<Box<Sleep>>>,
-        // Whether `sleep` holds an older deadline (the head's, or one from before the last frame).
-        stale: bool,
+        // When the current wait began; `None` when a frame came since the last wait.
+        waiting_since: Option<Instant>,
     }
 }
 
@@ -147,7 +151,7 @@ impl<B> IdleBody<B> {
             inner,
             idle,
             sleep,
-            stale: true,
+            waiting_since: None,
         }
     }
 }
@@ -166,22 +170,26 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = self.project();
         if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
-            *this.stale = true;
+            *this.waiting_since = None;
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
         let idle = *this.idle;
+        let due = *this.waiting_since.get_or_insert_with(Instant::now) + idle;
         let sleep = this
             .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
-        if *this.stale {
-            sleep.as_mut().reset(Instant::now() + idle);
-            *this.stale = false;
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
+        loop {
+            ready!(sleep.as_mut().poll(cx));
+            // The timer never holds a later deadline than this wait's: firing early means it was set for an
+            // earlier wait, so it moves on to this one's.
+            if Instant::now() >= due {
+                return Poll::Ready(Some(Err(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no response data for {idle:?}"),
+                )))));
+            }
+            sleep.as_mut().reset(due);
         }
-        ready!(sleep.as_mut().poll(cx));
-        Poll::Ready(Some(Err(Box::new(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!("no response data for {idle:?}"),
-        )))))
     }
 
     fn is_end_stream(&self) -> bool {
@@ -213,6 +221,23 @@ mod tests {
             Ok(Frame::data(Bytes::from_static(second.as_bytes())))
         }));
         StreamBody::new(stream.boxed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_wait_gets_the_whole_timeout() {
+        use futures_util::StreamExt;
+        // Three gaps of 4 s under a 5 s timeout: 12 s in all, no single silence over 5 s.
+        let frames = futures_util::stream::iter(["a", "b", "c", "d"]).then(|chunk| async move {
+            if chunk != "a" {
+                tokio::time::sleep(Duration::from_secs(4)).await;
+            }
+            Ok::<_, std::io::Error>(Frame::data(Bytes::from_static(chunk.as_bytes())))
+        });
+        let body = IdleBody::new(StreamBody::new(frames.boxed()), Duration::from_secs(5));
+        let started = tokio::time::Instant::now();
+        let all = body.collect().await.unwrap().to_bytes();
+        assert_eq!(&all[..], b"abcd");
+        assert_eq!(started.elapsed(), Duration::from_secs(12));
     }
 
     #[tokio::test(start_paused = true)]
