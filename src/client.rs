@@ -81,7 +81,7 @@ pub(crate) fn parse_base_url(raw: &str) -> Result<Url, Error> {
     Ok(url)
 }
 
-fn to_uri(url: &Url) -> Result<Uri, Error> {
+pub(crate) fn to_uri(url: &Url) -> Result<Uri, Error> {
     url.as_str()
         .parse::<Uri>()
         .map_err(|e| Error::Config(format!("URL {url} is not a valid request URI: {e}")))
@@ -335,14 +335,7 @@ impl Dhis2Client {
                 user_service: Some((svc.clone(), base.clone())),
                 inner: RwLock::new(Inner {
                     state: ClientState::Connected,
-                    conn: Some(Arc::new(Connection {
-                        svc,
-                        root: to_uri(&base)?,
-                        base_url: base,
-                        version: None,
-                        probe: None,
-                        body_guarded: false,
-                    })),
+                    conn: Some(Arc::new(Connection::new(svc, base, None, None, false)?)),
                 }),
                 connect_lock: tokio::sync::Mutex::new(()),
                 info: tokio::sync::Mutex::new(None),
@@ -452,14 +445,7 @@ impl Dhis2Client {
         };
         let Some(handle) = probe else {
             return Ok((
-                Connection {
-                    svc,
-                    root: to_uri(&base_url)?,
-                    base_url,
-                    version: None,
-                    probe: None,
-                    body_guarded,
-                },
+                Connection::new(svc, base_url, None, None, body_guarded)?,
                 None,
             ));
         };
@@ -494,14 +480,13 @@ impl Dhis2Client {
             })?;
         handle.enable();
         Ok((
-            Connection {
+            Connection::new(
                 svc,
-                root: to_uri(&base_url)?,
                 base_url,
-                version: Some((version, key)),
-                probe: Some(handle),
+                Some((version, key)),
+                Some(handle),
                 body_guarded,
-            },
+            )?,
             Some(info),
         ))
     }

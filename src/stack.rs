@@ -94,7 +94,7 @@ pub(crate) struct StackConfig {
 }
 
 /// What a layer below the top must be to be stacked on and erased.
-trait Stackable:
+pub(crate) trait Stackable:
     Service<
         Request<RequestBody>,
         Response = Response<ResponseBody>,
@@ -162,13 +162,14 @@ fn top<S: Stackable>(cfg: &StackConfig, svc: S, probe: Option<ProbeHandle>) -> B
         .layer(DefaultHeadersLayer::new(env!("CARGO_PKG_VERSION")))
         .service(svc);
     match probe {
-        Some(handle) => BoxCloneSyncService::new(VersionProbeLayer::new(handle).layer(svc)),
+        Some(handle) => with_probe(svc, handle),
         None => BoxCloneSyncService::new(svc),
     }
 }
 
-/// Puts the version probe on top of a user-supplied service (for `Dhis2Client::from_service`).
-pub(crate) fn with_probe(svc: BoxService, probe: ProbeHandle) -> BoxService {
+/// Puts the version probe on top of `svc` (the client's own stack, or one given to `Dhis2Client::from_service`)
+/// and erases the result.
+pub(crate) fn with_probe<S: Stackable>(svc: S, probe: ProbeHandle) -> BoxService {
     BoxCloneSyncService::new(VersionProbeLayer::new(probe).layer(svc))
 }
 

@@ -41,6 +41,26 @@ pub(crate) struct Connection {
     pub(crate) body_guarded: bool,
 }
 
+impl Connection {
+    /// A connection over `svc` to `base_url` (its URI form derived once here, for every request to reuse).
+    pub(crate) fn new(
+        svc: BoxService,
+        base_url: Url,
+        version: Option<(Dhis2Version, VersionKey)>,
+        probe: Option<dhis2_layers::version_probe::ProbeHandle>,
+        body_guarded: bool,
+    ) -> Result<Self, Error> {
+        Ok(Connection {
+            svc,
+            root: crate::client::to_uri(&base_url)?,
+            base_url,
+            version,
+            probe,
+            body_guarded,
+        })
+    }
+}
+
 pub(crate) struct Inner {
     pub(crate) state: ClientState,
     pub(crate) conn: Option<Arc<Connection>>,

@@ -13,7 +13,7 @@ pub const X_REQUESTED_WITH: HeaderName = HeaderName::from_static("x-requested-wi
 /// 302 to its login page) and `User-Agent: dhis2-rs/<version>` to requests that do not already have them.
 #[derive(Debug, Clone)]
 pub struct DefaultHeadersLayer {
-    headers: Vec<(HeaderName, HeaderValue)>,
+    headers: HeaderMap,
 }
 
 impl DefaultHeadersLayer {
@@ -22,19 +22,18 @@ impl DefaultHeadersLayer {
     pub fn new(version: &str) -> Self {
         let ua = HeaderValue::from_str(&format!("dhis2-rs/{version}"))
             .unwrap_or_else(|_| HeaderValue::from_static("dhis2-rs"));
-        DefaultHeadersLayer {
-            headers: vec![
-                (ACCEPT, HeaderValue::from_static("application/json")),
-                (X_REQUESTED_WITH, HeaderValue::from_static("XMLHttpRequest")),
-                (USER_AGENT, ua),
-            ],
-        }
+        // Room for the headers layers below add (credentials, content type): a clone keeps this index size, so
+        // those inserts do not rehash.
+        let mut headers = HeaderMap::with_capacity(8);
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(X_REQUESTED_WITH, HeaderValue::from_static("XMLHttpRequest"));
+        headers.insert(USER_AGENT, ua);
+        DefaultHeadersLayer { headers }
     }
 
     /// Adds (or replaces) another default header.
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.retain(|(n, _)| *n != name);
-        self.headers.push((name, value));
+        self.headers.insert(name, value);
         self
     }
 }
@@ -43,16 +42,9 @@ impl<S> Layer<S> for DefaultHeadersLayer {
     type Service = DefaultHeaders<S>;
 
     fn layer(&self, inner: S) -> DefaultHeaders<S> {
-        // Room for the headers layers below add (credentials, content type) without growing the map per request
-        // (a clone keeps the index size).
-        let mut all = HeaderMap::with_capacity(self.headers.len() + 4);
-        all.extend(self.headers.iter().cloned());
         DefaultHeaders {
             inner,
-            headers: std::sync::Arc::new(Defaults {
-                list: self.headers.clone(),
-                all,
-            }),
+            headers: std::sync::Arc::new(self.headers.clone()),
         }
     }
 }
@@ -62,14 +54,7 @@ impl<S> Layer<S> for DefaultHeadersLayer {
 pub struct DefaultHeaders<S> {
     inner: S,
     /// Shared, so the per-call clone of the stack allocates nothing.
-    headers: std::sync::Arc<Defaults>,
-}
-
-/// The defaults as a list (to fill in what a request lacks) and as a ready map (for a request that set none).
-#[derive(Debug)]
-struct Defaults {
-    list: Vec<(HeaderName, HeaderValue)>,
-    all: HeaderMap,
+    headers: std::sync::Arc<HeaderMap>,
 }
 
 impl<S, B> Service<Request<B>> for DefaultHeaders<S>
@@ -88,9 +73,9 @@ where
         let headers = req.headers_mut();
         if headers.is_empty() {
             // The usual request sets no header of its own: copy the ready map (no hashing).
-            *headers = self.headers.all.clone();
+            *headers = HeaderMap::clone(&self.headers);
         } else {
-            for (name, value) in &self.headers.list {
+            for (name, value) in self.headers.iter() {
                 // One lookup per header: the caller's value wins.
                 headers.entry(name).or_insert_with(|| value.clone());
             }

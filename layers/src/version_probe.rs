@@ -442,22 +442,20 @@ where
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut req: Request<ReqB>) -> Self::Future {
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
         let inner = S::clone(&self.inner);
         if self.handle.is_disabled() {
-            return Either::Left(Tagged::new(inner.oneshot(req), None));
+            return Either::Left(Tagged::call(inner, req, None));
         }
         if let Some(snap) = self.handle.cached(self.ttl) {
             // The usual case: known version, nothing to await before the call.
-            req.extensions_mut().insert(snap.version.clone());
-            return Either::Left(Tagged::new(inner.oneshot(req), Some(snap.version.clone())));
+            return Either::Left(Tagged::call(inner, req, Some(snap.version.clone())));
         }
         let handle = self.handle.clone();
         let ttl = self.ttl;
         Either::Right(LayerFuture::new(async move {
             let version = handle.get(ttl).await?.version.clone();
-            req.extensions_mut().insert(version.clone());
-            Tagged::new(inner.oneshot(req), Some(version)).await
+            Tagged::call(inner, req, Some(version)).await
         }))
     }
 }
@@ -471,9 +469,19 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F> Tagged<F> {
-    fn new(inner: F, version: Option<Dhis2Version>) -> Self {
-        Tagged { inner, version }
+impl<S, R> Tagged<Oneshot<S, Request<R>>>
+where
+    S: Service<Request<R>>,
+{
+    /// Tags `req` with `version` (when there is one) and sends it through `inner` once it is ready.
+    fn call(inner: S, mut req: Request<R>, version: Option<Dhis2Version>) -> Self {
+        if let Some(version) = &version {
+            req.extensions_mut().insert(version.clone());
+        }
+        Tagged {
+            inner: inner.oneshot(req),
+            version,
+        }
     }
 }
 
