@@ -44,15 +44,15 @@ fn give_back(mut entries: Entries) {
     });
 }
 
-/// Collects an object's unknown keys (a model's `extra`) in a reused buffer, so the map is allocated once, at its
-/// final size, by [`finish`](Self::finish).
-pub(crate) struct ExtraKeys {
+/// Collects an object's entries (a whole object, or a model's unknown keys for `extra`) in a reused buffer, so the
+/// map is allocated once, at its final size, by [`finish`](Self::finish).
+pub(crate) struct ObjectBuilder {
     entries: Entries,
 }
 
-impl ExtraKeys {
+impl ObjectBuilder {
     pub(crate) fn new() -> Self {
-        ExtraKeys {
+        ObjectBuilder {
             entries: Vec::new(),
         }
     }
@@ -74,7 +74,7 @@ impl ExtraKeys {
     }
 }
 
-impl Drop for ExtraKeys {
+impl Drop for ObjectBuilder {
     fn drop(&mut self) {
         if self.entries.capacity() > 0 {
             give_back(std::mem::take(&mut self.entries));
@@ -151,23 +151,13 @@ impl<'de> Visitor<'de> for ValueSeed {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut entries = take_buffer();
-        let filled = (|| {
-            while let Some(key) = access.next_key::<String>()? {
-                let value = access.next_value_seed(ValueSeed)?;
-                entries.push((key, value));
-            }
-            Ok(())
-        })();
-        let mut map = Map::with_capacity(entries.len());
-        if filled.is_ok() {
-            // `insert` keeps the last value of a repeated key in its first position, as serde_json does.
-            for (key, value) in entries.drain(..) {
-                map.insert(key, value);
-            }
+        // On an error the collected entries go back to the spare buffers when `entries` drops.
+        let mut entries = ObjectBuilder::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let value = access.next_value_seed(ValueSeed)?;
+            entries.push(key, value);
         }
-        give_back(entries);
-        filled.map(|()| Value::Object(map))
+        Ok(Value::Object(entries.finish()))
     }
 }
 

@@ -126,7 +126,7 @@ macro_rules! lossless_model {
                         mut map: A,
                     ) -> ::std::result::Result<$name, A::Error> {
                         let mut out = <$name as ::std::default::Default>::default();
-                        let mut extra = $crate::json::ExtraKeys::new();
+                        let mut extra = $crate::json::ObjectBuilder::new();
                         while let ::std::option::Option::Some(key) =
                             map.next_key::<$crate::models::lossless::Key<'de>>()?
                         {
