@@ -2,7 +2,12 @@
 //! applied only while a `tracing` subscriber listens, with credential headers marked sensitive so it redacts them.
 //!
 //! tower-http's trace reads the clock on every call and body frame and wraps the response body. With no
-//! subscriber nothing could record any of it, so the call goes straight through; the check is one atomic load.
+//! subscriber nothing could record any of it, so the call goes straight through. Whether one listens is asked of
+//! the dispatcher current on this thread (`tracing::dispatcher::get_default`; with no scoped subscriber ever set,
+//! an atomic load and a type-id compare), not of the process-wide max-level hint. The hint is raised by any
+//! thread's scoped subscriber, so a thread without one would enter tower-http's trace too, and if it is the first
+//! to reach tower-http's callsites while a single dispatcher exists, `tracing` caches them as "never" for every
+//! thread: the thread that does listen then gets no spans (issue 18).
 //! Once any subscriber is installed (global or scoped, at any level) every attempt is traced as tower-http does,
 //! after `Authorization`, `Proxy-Authorization`, `Cookie` and `X-XSRF-TOKEN` are marked sensitive. A response's
 //! `Set-Cookie` is marked sensitive either way, as the response goes back to the caller.
@@ -23,7 +28,7 @@ use tower_http::trace::{
     DefaultOnBodyChunk, DefaultOnEos, DefaultOnFailure, DefaultOnResponse,
     ResponseBody as TraceBody, ResponseFuture, TraceLayer,
 };
-use tracing::level_filters::LevelFilter;
+use tracing::subscriber::NoSubscriber;
 
 use crate::body::{BoxError, ResponseBody};
 use crate::future::take_ready;
@@ -71,9 +76,9 @@ pub struct HttpTrace<S> {
     trace: TraceLayer<HttpMakeClassifier>,
 }
 
-/// `true` when some `tracing` subscriber may record events (any level at all).
+/// `true` when a subscriber (scoped or global) is current on this thread.
 fn listening() -> bool {
-    LevelFilter::current() != LevelFilter::OFF
+    tracing::dispatcher::get_default(|dispatch| !dispatch.is::<NoSubscriber>())
 }
 
 type TracedBody<ResB> = TraceBody<
