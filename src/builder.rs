@@ -130,6 +130,9 @@ pub struct ClientBuilder {
     pub(crate) layers: Vec<UserLayer>,
     pub(crate) max_response_size: Option<usize>,
     pub(crate) deadline: Option<Duration>,
+    pub(crate) compression: bool,
+    pub(crate) protocol: crate::HttpProtocol,
+    pub(crate) proxy: crate::Proxy,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -151,6 +154,9 @@ impl fmt::Debug for ClientBuilder {
             .field("layers", &self.layers.len())
             .field("max_response_size", &self.max_response_size)
             .field("deadline", &self.deadline)
+            .field("compression", &self.compression)
+            .field("protocol", &self.protocol)
+            .field("proxy", &self.proxy)
             .finish()
     }
 }
@@ -187,6 +193,9 @@ impl ClientBuilder {
             layers: Vec::new(),
             max_response_size: None,
             deadline: None,
+            compression: true,
+            protocol: crate::HttpProtocol::Negotiate,
+            proxy: crate::Proxy::from_env(),
         }
     }
 
@@ -262,8 +271,43 @@ impl ClientBuilder {
         self
     }
 
-    /// Largest response body the typed and raw helpers read into memory; a bigger one fails with
-    /// [`Error::BodyTooLarge`] as soon as the limit is crossed. Default: no limit.
+    /// Ask for compressed answers (`Accept-Encoding: gzip, deflate`, plus `br` and `zstd` with the crate
+    /// features of those names) and decode them, on every call path. Default true: DHIS2 behind nginx (as its
+    /// install guide sets it up) sends JSON gzipped, often a fifth of the size. A request that sets its own
+    /// `Accept-Encoding` (through `get_response`'s headers) gets the body as sent, still compressed.
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on;
+        self
+    }
+
+    /// Which HTTP versions to speak. Default [`HttpProtocol::Negotiate`]: ALPN `h2` then `http/1.1` over TLS,
+    /// HTTP/1.1 on plain http.
+    pub fn http_protocol(mut self, protocol: crate::HttpProtocol) -> Self {
+        self.protocol = protocol;
+        self
+    }
+
+    /// Speak HTTP/1.1 only, also over TLS. Same as `http_protocol(HttpProtocol::Http1Only)`.
+    pub fn http1_only(self) -> Self {
+        self.http_protocol(crate::HttpProtocol::Http1Only)
+    }
+
+    /// Speak HTTP/2 from the first byte: h2c on plain http, only `h2` offered over TLS. Same as
+    /// `http_protocol(HttpProtocol::Http2PriorKnowledge)`.
+    pub fn http2_prior_knowledge(self) -> Self {
+        self.http_protocol(crate::HttpProtocol::Http2PriorKnowledge)
+    }
+
+    /// Which HTTP proxy to go through. Default [`Proxy::from_env`](crate::Proxy::from_env) (`HTTPS_PROXY`,
+    /// `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`); [`Proxy::none`](crate::Proxy::none) ignores the environment.
+    pub fn proxy(mut self, proxy: crate::Proxy) -> Self {
+        self.proxy = proxy;
+        self
+    }
+
+    /// Largest response body the typed and raw helpers read into memory, counted after decompression (so a
+    /// small gzip body that inflates past it stops there); a bigger one fails with [`Error::BodyTooLarge`] as
+    /// soon as the limit is crossed. Default: no limit.
     pub fn max_response_size(mut self, bytes: usize) -> Self {
         self.max_response_size = Some(bytes);
         self

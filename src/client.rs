@@ -285,6 +285,7 @@ impl Dhis2Client {
         }
         // Read the CA bundle now so a bad TLS setting fails at build time, not on first use.
         builder.tls.client_config()?;
+        builder.proxy.matcher()?;
         let ttl = builder.system_cache_ttl;
         // One semaphore for the client's whole life, so a re-connect cannot double the limit.
         let semaphore = match &builder.limits.shared {
@@ -417,12 +418,14 @@ impl Dhis2Client {
             }
             None => {
                 let configured = parse_base_url(&cfg.base_url)?;
-                let http = stack::http_client(
-                    &cfg.tls,
-                    cfg.connect_timeout,
-                    cfg.limits.max_idle_per_host,
-                    cfg.limits.pool_idle_timeout,
-                )?;
+                let http = stack::http_client(&stack::Transport {
+                    tls: &cfg.tls,
+                    protocol: cfg.protocol,
+                    proxy: &cfg.proxy,
+                    connect_timeout: cfg.connect_timeout,
+                    max_idle_per_host: cfg.limits.max_idle_per_host,
+                    pool_idle_timeout: cfg.limits.pool_idle_timeout,
+                })?;
                 let base = if cfg.skip_version_probe {
                     configured
                 } else {
@@ -432,6 +435,7 @@ impl Dhis2Client {
                 let semaphore = self.shared.semaphore.clone();
                 let stack = StackConfig {
                     http,
+                    compression: cfg.compression,
                     base: base_uri,
                     origin,
                     auth: cfg.auth.clone(),
@@ -749,6 +753,13 @@ impl Dhis2Client {
                         method,
                         path: req_path,
                     }));
+            }
+            if let Some(encoding) = dhis2_layers::error_map::undecoded_encoding(resp.headers()) {
+                return Err(Error::UnsupportedEncoding {
+                    method,
+                    path: error::path_only(&req_path),
+                    encoding,
+                });
             }
             let mut body = resp.into_body();
             let mut written: u64 = 0;

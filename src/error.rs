@@ -146,6 +146,20 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A successful answer is compressed with a `Content-Encoding` the client does not decode (an encoding it
+    /// was built without, or any encoding while `compression(false)` is set and the server compressed anyway).
+    #[error(
+        "{method} {path}: the body is compressed with Content-Encoding `{encoding}`, which this client does \
+         not decode (enable the crate feature for it, or check the server's compression settings)"
+    )]
+    UnsupportedEncoding {
+        /// Request method.
+        method: Method,
+        /// Request path.
+        path: String,
+        /// The `Content-Encoding` the server used.
+        encoding: String,
+    },
     /// Bad builder, profile or TLS input.
     #[error("configuration error: {0}")]
     Config(String),
@@ -347,6 +361,15 @@ impl From<dhis2_layers::MappedError> for Error {
                 method,
                 path: path_only(&path),
                 limit,
+            },
+            M::UnsupportedEncoding {
+                method,
+                path,
+                encoding,
+            } => Error::UnsupportedEncoding {
+                method,
+                path: path_only(&path),
+                encoding,
             },
             M::EmptyRead { method, path, .. } => Error::EmptyRead {
                 method,

@@ -41,6 +41,7 @@ mod handshake;
 mod json;
 pub mod models;
 mod profile;
+mod proxy;
 pub mod query;
 mod stack;
 mod state;
@@ -57,10 +58,11 @@ pub use builder::{
 pub use client::{Dhis2Client, JSON_PATCH};
 pub use error::Error;
 pub use profile::{open_client, Profile, ProfileAuth};
+pub use proxy::Proxy;
 pub use query::{Fields, Filter, Order, Preset, Query};
 pub use stack::BoxService;
 pub use state::ClientState;
-pub use tls::TlsConfig;
+pub use tls::{HttpProtocol, TlsConfig};
 pub use versioning::Capabilities;
 
 pub use dhis2_layers::auth::{

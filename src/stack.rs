@@ -1,7 +1,11 @@
 //! Assembly of the tower stack (DESIGN section 2), outermost first:
 //!
 //! `VersionProbe -> BaseUrl -> DefaultHeaders -> user layers -> Retry -> Auth -> Trace -> ConcurrencyLimit ->
-//! Timeout -> hyper-util Client`
+//! Timeout -> Decompression -> hyper-util Client`
+//!
+//! Decompression sits below the timeout, so everything above sees decoded bodies: the stall guard watches the
+//! decoded stream, a corrupt gzip body fails like any other body error (retried as a body failure, named by
+//! method and path), and `max_response_size` counts decoded bytes.
 //!
 //! The whole stack is erased once, as [`BoxService`]; below it the layers keep their concrete types (absent
 //! optional layers are the other side of an `Either`), so the clone each call makes is a few reference-count
@@ -14,7 +18,6 @@ use std::time::Duration;
 
 use http::{Request, Response, Uri};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::sync::Semaphore;
@@ -22,21 +25,44 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt};
 
-use crate::{Error, RetryPolicy, TlsConfig};
+use crate::proxy::{plain_http_proxy_auth, ProxyConnector};
+use crate::{Error, HttpProtocol, Proxy, RetryPolicy, TlsConfig};
 use dhis2_layers::auth::{AuthLayer, AuthProvider};
 use dhis2_layers::retry::{default_classifier, ErrorClass, RetryLayer};
 use dhis2_layers::version_probe::{ProbeHandle, VersionProbeLayer};
 use dhis2_layers::{
-    BaseUrlLayer, BoxError, DefaultHeadersLayer, HttpTraceLayer, RequestBody, ResponseBody,
-    TimeoutLayer,
+    BaseUrlLayer, BoxError, DecompressionLayer, DefaultHeadersLayer, HttpTraceLayer, RequestBody,
+    ResponseBody, TimeoutLayer,
 };
+use hyper_util::client::proxy::matcher::Matcher;
 
 /// The erased stack.
 pub type BoxService = BoxCloneSyncService<Request<RequestBody>, Response<ResponseBody>, BoxError>;
 
 /// The pooled hyper-util client at the bottom of the stack (also used bare, without credentials, by the
-/// canonical-URL handshake).
-pub(crate) type HttpClient = Client<HttpsConnector<HttpConnector>, RequestBody>;
+/// canonical-URL handshake). For a plain-http request through a proxy with credentials it adds
+/// `Proxy-Authorization` (an https request carries it only on the tunnel's CONNECT).
+#[derive(Clone)]
+pub(crate) struct HttpClient {
+    client: Client<HttpsConnector<ProxyConnector>, RequestBody>,
+    proxy: Option<Arc<Matcher>>,
+}
+
+impl HttpClient {
+    /// Sends `req` on a pooled connection.
+    pub(crate) fn request(
+        &self,
+        mut req: Request<RequestBody>,
+    ) -> hyper_util::client::legacy::ResponseFuture {
+        if let Some(matcher) = &self.proxy {
+            if let Some(auth) = plain_http_proxy_auth(matcher, req.uri()) {
+                req.headers_mut()
+                    .insert(http::header::PROXY_AUTHORIZATION, auth);
+            }
+        }
+        self.client.request(req)
+    }
+}
 
 /// The configured credentials (applied for the base URL's origin only).
 pub(crate) type AuthFn = Arc<dyn AuthProvider>;
@@ -44,20 +70,44 @@ pub(crate) type AuthFn = Arc<dyn AuthProvider>;
 /// Applies one user layer.
 pub(crate) type UserLayer = Arc<dyn Fn(BoxService) -> BoxService + Send + Sync>;
 
-/// Builds the pooled hyper client (pool timer set so the idle timeout works).
-pub(crate) fn http_client(
-    tls: &TlsConfig,
-    connect_timeout: Duration,
-    max_idle_per_host: usize,
-    pool_idle_timeout: Duration,
-) -> Result<HttpClient, Error> {
-    let connector = tls.connector(connect_timeout)?;
-    Ok(Client::builder(TokioExecutor::new())
+/// How the bottom of the stack connects: TLS roots, HTTP versions, proxy, pool.
+pub(crate) struct Transport<'a> {
+    pub(crate) tls: &'a TlsConfig,
+    pub(crate) protocol: HttpProtocol,
+    pub(crate) proxy: &'a Proxy,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) max_idle_per_host: usize,
+    pub(crate) pool_idle_timeout: Duration,
+}
+
+/// Interval of HTTP/2 keep-alive pings while requests are in flight (none while idle), and how long an
+/// unanswered ping may wait before the connection is dropped: a dead path is noticed within a timeout, not
+/// after TCP's own minutes.
+const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
+const H2_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Builds the pooled hyper client (pool timer set so the idle timeout works) with the proxy rules.
+pub(crate) fn http_client(t: &Transport<'_>) -> Result<HttpClient, Error> {
+    let matcher = t.proxy.matcher()?;
+    let connector = ProxyConnector::new(
+        crate::tls::tcp_connector(t.connect_timeout),
+        matcher.clone(),
+    );
+    let connector = t.tls.wrap(connector, t.protocol)?;
+    let mut builder = Client::builder(TokioExecutor::new());
+    builder
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
-        .pool_idle_timeout(pool_idle_timeout)
-        .pool_max_idle_per_host(max_idle_per_host)
-        .build(connector))
+        .pool_idle_timeout(t.pool_idle_timeout)
+        .pool_max_idle_per_host(t.max_idle_per_host)
+        .http2_adaptive_window(true)
+        .http2_keep_alive_interval(H2_KEEP_ALIVE_INTERVAL)
+        .http2_keep_alive_timeout(H2_KEEP_ALIVE_TIMEOUT)
+        .http2_only(t.protocol == HttpProtocol::Http2PriorKnowledge);
+    Ok(HttpClient {
+        client: builder.build(connector),
+        proxy: matcher,
+    })
 }
 
 /// The pooled client as the bottom service. hyper-util's `Client` copies its whole configuration when cloned
@@ -83,6 +133,8 @@ impl Service<Request<RequestBody>> for SharedClient {
 /// Everything needed to assemble the stack for one base URL.
 pub(crate) struct StackConfig {
     pub(crate) http: HttpClient,
+    /// Ask for compressed answers and decode them (`compression(true)`, the default).
+    pub(crate) compression: bool,
     pub(crate) base: Uri,
     pub(crate) origin: Uri,
     pub(crate) auth: Option<AuthFn>,
@@ -132,6 +184,11 @@ pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> BoxServ
         )
         .layer(TimeoutLayer::new(cfg.timeout))
         .map_err(Into::<BoxError>::into)
+        .layer(if cfg.compression {
+            DecompressionLayer::new()
+        } else {
+            DecompressionLayer::off()
+        })
         .service(SharedClient(Arc::new(cfg.http.clone())))
         .map_err(Into::<BoxError>::into);
     let auth = cfg

@@ -113,6 +113,16 @@ pub enum MappedError {
         /// Response status.
         status: StatusCode,
     },
+    /// A 2xx body still carries a `Content-Encoding` (one no decoder below handled: unknown, or compression
+    /// switched off while the server compressed anyway).
+    UnsupportedEncoding {
+        /// Request method.
+        method: Method,
+        /// Request path.
+        path: String,
+        /// The `Content-Encoding` value.
+        encoding: String,
+    },
     /// The body was larger than the configured limit.
     BodyTooLarge {
         /// Request method.
@@ -142,6 +152,7 @@ impl MappedError {
             | MappedError::NotJson { method, .. }
             | MappedError::EmptyRead { method, .. }
             | MappedError::BodyTooLarge { method, .. }
+            | MappedError::UnsupportedEncoding { method, .. }
             | MappedError::Inner { method, .. } => method,
         }
     }
@@ -154,6 +165,7 @@ impl MappedError {
             | MappedError::NotJson { path, .. }
             | MappedError::EmptyRead { path, .. }
             | MappedError::BodyTooLarge { path, .. }
+            | MappedError::UnsupportedEncoding { path, .. }
             | MappedError::Inner { path, .. } => path,
         }
     }
@@ -165,7 +177,9 @@ impl MappedError {
             | MappedError::Unauthorized { status, .. }
             | MappedError::NotJson { status, .. }
             | MappedError::EmptyRead { status, .. } => Some(*status),
-            MappedError::BodyTooLarge { .. } | MappedError::Inner { .. } => None,
+            MappedError::BodyTooLarge { .. }
+            | MappedError::UnsupportedEncoding { .. }
+            | MappedError::Inner { .. } => None,
         }
     }
 }
@@ -220,6 +234,10 @@ impl fmt::Display for MappedError {
             MappedError::BodyTooLarge { limit, .. } => {
                 write!(f, "response body larger than {limit} bytes")
             }
+            MappedError::UnsupportedEncoding { encoding, .. } => write!(
+                f,
+                "the body is compressed with Content-Encoding `{encoding}`, which this client does not decode"
+            ),
             MappedError::Inner { source, .. } => write!(f, "{source}"),
         }
     }
@@ -396,6 +414,15 @@ fn is_json_type(content_type: &str) -> bool {
         .any(|w| w.eq_ignore_ascii_case(b"json"))
 }
 
+/// The `Content-Encoding` of a response that is still encoded, if any (`identity` counts as none). Decoders
+/// below remove the header from what they decode, so one left over was not decoded.
+pub fn undecoded_encoding(headers: &http::HeaderMap) -> Option<String> {
+    let value = headers.get(http::header::CONTENT_ENCODING)?;
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let text = text.trim();
+    (!text.is_empty() && !text.eq_ignore_ascii_case("identity")).then(|| text.to_owned())
+}
+
 /// Classifies a response whose body was already collected, by the rules of the module docs: the response of a
 /// success, or the [`MappedError`] naming `method` and `path`. For callers that collect the body themselves
 /// (e.g. with their own stall timeout); nothing is allocated on the success path.
@@ -416,6 +443,13 @@ pub fn classify_collected(
             .map(str::to_owned)
     };
     if status.is_success() {
+        if let Some(encoding) = undecoded_encoding(&parts.headers) {
+            return Err(MappedError::UnsupportedEncoding {
+                method: method.clone(),
+                path: path.to_owned(),
+                encoding,
+            });
+        }
         if body.is_empty() {
             if status == StatusCode::NO_CONTENT || *method != Method::GET {
                 return Ok(Response::from_parts(parts, Bytes::from_static(b"{}")));

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod base_url;
 pub mod body;
+pub mod decompression;
 pub mod default_headers;
 pub mod error_map;
 pub mod future;
@@ -25,6 +26,7 @@ pub use auth::{
 };
 pub use base_url::{BaseUrl, BaseUrlLayer};
 pub use body::{BoxError, RequestBody, ResponseBody};
+pub use decompression::{Decompression, DecompressionLayer};
 pub use default_headers::{DefaultHeaders, DefaultHeadersLayer};
 pub use error_map::{ErrorMap, ErrorMapLayer, MappedError};
 pub use retry::{ErrorClass, Retry, RetryAttempts, RetryLayer, RetryPolicy};

@@ -8,6 +8,7 @@ pub mod emulator;
 pub mod logs;
 pub mod message;
 pub mod process;
+pub mod proxy;
 pub mod server;
 pub mod settle;
 pub mod tls;
