@@ -9,6 +9,8 @@ mod args;
 mod canned;
 mod contenders;
 mod drive;
+#[allow(dead_code)] // wired into the WAN workloads next
+mod link;
 mod outcome;
 mod report;
 mod rss;
