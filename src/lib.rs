@@ -23,7 +23,7 @@
 //! ```
 //!
 //! The stack, outermost first: `ErrorMap -> VersionProbe -> BaseUrl -> DefaultHeaders -> user layers -> Retry ->
-//! Auth -> Trace -> ConcurrencyLimit -> Timeout -> hyper-util Client`. Typed calls and the `*_raw` helpers go
+//! Auth -> Trace -> ConcurrencyLimit -> Timeout -> Decompression -> hyper-util Client`. Typed calls and the `*_raw` helpers go
 //! through ErrorMap; [`Dhis2Client::get_response`] and [`Dhis2Client::stream`] see statuses as facts.
 //!
 //! Lifecycle: [`Dhis2Client::builder`] → [`ClientBuilder::build`] (no I/O) → [`Dhis2Client::connect`] →
