@@ -237,15 +237,22 @@ pub(crate) fn with_base(svc: BoxService, base: Uri) -> BoxService {
 
 /// The retry layer, with the hyper-aware classifier unless the user installed their own.
 fn retry_layer(mut policy: RetryPolicy) -> RetryLayer {
-    if policy.classifier as *const () == default_classifier as *const () {
+    if policy.classifier.is_none() {
         policy = policy.classifier(classify_error);
     }
     RetryLayer::new(policy)
 }
 
-/// Retry classifier: hyper-util connect errors never reached the server ([`ErrorClass::NotSent`]), so even a
-/// POST may be retried; a per-attempt timeout may have been sent; anything else goes to the default classifier.
+/// Retry classifier, by error type along the source chain: a hyper-util connect error, or an HTTP/2 stream the
+/// server refused (`REFUSED_STREAM`, also what a GOAWAY makes of streams it never processed), never reached the
+/// application ([`ErrorClass::NotSent`]), so even a POST may be retried; a connection hyper saw close mid-message,
+/// or a per-attempt timeout, may have been processed ([`ErrorClass::MaybeSent`]); anything else goes to the
+/// default classifier (I/O error kinds).
 pub(crate) fn classify_error(err: &BoxError) -> ErrorClass {
+    let mut class = default_classifier(err);
+    if class == ErrorClass::NotSent {
+        return class;
+    }
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(&**err);
     while let Some(e) = current {
         if let Some(h) = e.downcast_ref::<hyper_util::client::legacy::Error>() {
@@ -253,17 +260,39 @@ pub(crate) fn classify_error(err: &BoxError) -> ErrorClass {
                 return ErrorClass::NotSent;
             }
         }
-        if e.is::<tower::timeout::error::Elapsed>() {
-            return ErrorClass::MaybeSent;
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            if h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
+                return ErrorClass::NotSent;
+            }
+        }
+        if let Some(h) = e.downcast_ref::<hyper::Error>() {
+            if h.is_incomplete_message() || h.is_closed() || h.is_timeout() || h.is_canceled() {
+                class = ErrorClass::MaybeSent;
+            }
         }
         current = e.source();
     }
-    default_classifier(err)
+    class
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classify_error_goes_by_type() {
+        // An HTTP/2 stream the server refused was never processed: retried for any method.
+        let refused: BoxError = Box::new(h2::Error::from(h2::Reason::REFUSED_STREAM));
+        assert_eq!(classify_error(&refused), ErrorClass::NotSent);
+        let cancelled: BoxError = Box::new(h2::Error::from(h2::Reason::INTERNAL_ERROR));
+        assert_eq!(classify_error(&cancelled), ErrorClass::Fatal);
+        let refused_io: BoxError =
+            Box::new(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(classify_error(&refused_io), ErrorClass::NotSent);
+        // Text that reads like a retryable fault is not one.
+        let lookalike: BoxError = "client error (Connect): REFUSED_STREAM".into();
+        assert_eq!(classify_error(&lookalike), ErrorClass::Fatal);
+    }
     use std::future::Future;
     use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -39,10 +39,11 @@ pub enum ErrorClass {
 /// Classifies an error for retrying.
 pub type ErrorClassifier = fn(&BoxError) -> ErrorClass;
 
-/// The default classifier: walks the source chain. `ConnectionRefused`/`AddrNotAvailable` I/O errors and hyper-util
-/// connect errors (`client error (Connect)`) are [`ErrorClass::NotSent`]; timeouts, resets, aborts, broken pipes,
-/// unexpected EOF and "connection closed before message completed" are [`ErrorClass::MaybeSent`]; anything else is
-/// [`ErrorClass::Fatal`].
+/// The default classifier, by error type along the source chain (never by message text, which a dependency may
+/// reword): an I/O error of kind `ConnectionRefused` or `AddrNotAvailable` is [`ErrorClass::NotSent`]; one of
+/// kind `TimedOut`, `ConnectionReset`, `ConnectionAborted`, `BrokenPipe` or `UnexpectedEof`, and tower's
+/// [`Elapsed`](tower::timeout::error::Elapsed), are [`ErrorClass::MaybeSent`]; anything else is
+/// [`ErrorClass::Fatal`]. A transport adds its own types on top (the `dhis2` client knows hyper's and h2's).
 pub fn default_classifier(err: &BoxError) -> ErrorClass {
     use std::io::ErrorKind;
     let mut class = ErrorClass::Fatal;
@@ -61,15 +62,7 @@ pub fn default_classifier(err: &BoxError) -> ErrorClass {
                 _ => {}
             }
         }
-        // hyper and tower errors are matched by message to keep this crate free of hyper.
-        let msg = e.to_string();
-        if msg.contains("(Connect)") || msg.starts_with("dns error") {
-            return ErrorClass::NotSent;
-        }
-        if msg.contains("timed out")
-            || msg.contains("connection closed before message completed")
-            || msg.contains("connection reset")
-        {
+        if e.is::<tower::timeout::error::Elapsed>() {
             class = ErrorClass::MaybeSent;
         }
         current = e.source();
@@ -98,8 +91,9 @@ pub struct RetryPolicy {
     pub retry_non_idempotent: bool,
     /// Optional retry budget shared by all clones (so a dead server is not hammered).
     pub budget: Option<Arc<TpsBudget>>,
-    /// Error classifier.
-    pub classifier: ErrorClassifier,
+    /// Error classifier; `None` uses the transport's own (the `dhis2` client's knows hyper's error types), or
+    /// [`default_classifier`] in a stack of your own.
+    pub classifier: Option<ErrorClassifier>,
 }
 
 impl Default for RetryPolicy {
@@ -116,7 +110,7 @@ impl Default for RetryPolicy {
                 .collect(),
             retry_non_idempotent: false,
             budget: None,
-            classifier: default_classifier,
+            classifier: None,
         }
     }
 }
@@ -199,8 +193,13 @@ impl RetryPolicy {
 
     /// Sets the error classifier.
     pub fn classifier(mut self, classifier: ErrorClassifier) -> Self {
-        self.classifier = classifier;
+        self.classifier = Some(classifier);
         self
+    }
+
+    /// Classifies `err` with the configured classifier, or [`default_classifier`].
+    pub fn classify(&self, err: &BoxError) -> ErrorClass {
+        self.classifier.unwrap_or(default_classifier)(err)
     }
 
     /// The delay before retry number `retry` (1 = first retry) with jitter drawn at random.
@@ -391,7 +390,7 @@ where
                     .and_then(|v| policy.retry_after(v, SystemTime::now()))
             }
             Err(e) => {
-                let retryable = match (policy.classifier)(e) {
+                let retryable = match policy.classify(e) {
                     ErrorClass::NotSent => true,
                     ErrorClass::MaybeSent => policy.may_retry_method(&method),
                     ErrorClass::Fatal => false,
@@ -559,12 +558,13 @@ mod tests {
             "r",
         )));
         assert_eq!(default_classifier(&nested), ErrorClass::NotSent);
-        let connect: BoxError = "client error (Connect)".into();
-        assert_eq!(default_classifier(&connect), ErrorClass::NotSent);
-        let incomplete: BoxError = "connection closed before message completed".into();
-        assert_eq!(default_classifier(&incomplete), ErrorClass::MaybeSent);
+        let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
+        assert_eq!(default_classifier(&elapsed), ErrorClass::MaybeSent);
         let other: BoxError = "invalid certificate".into();
         assert_eq!(default_classifier(&other), ErrorClass::Fatal);
+        // Words are not types: text that merely reads like a connect failure or a reset stays fatal.
+        let lookalike: BoxError = "client error (Connect): connection reset, timed out".into();
+        assert_eq!(default_classifier(&lookalike), ErrorClass::Fatal);
     }
 
     #[tokio::test(start_paused = true)]
