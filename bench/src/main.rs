@@ -8,7 +8,9 @@
 mod args;
 mod canned;
 mod contenders;
+mod decode_only;
 mod drive;
+mod org_units;
 mod outcome;
 mod report;
 mod rss;
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         }
         Command::Bench(opts) => run_bench(&opts),
         Command::StreamChild(child) => workloads::stream::child_main(&child),
+        Command::DecodeOnly(opts) => decode_only::run(&opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
