@@ -75,3 +75,12 @@ pub use dhis2_layers::{
 
 /// The reusable tower layers (re-export of `dhis2-layers`).
 pub use dhis2_layers as layers;
+
+/// Not part of the API: hooks for `dhis2-bench`, which times the decoders on bytes already in memory.
+#[doc(hidden)]
+pub mod __bench {
+    /// Decodes a document with the decoder of `get_raw` and friends (a non-object root is returned as is).
+    pub fn decode_raw(bytes: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+        crate::json::value_from(&mut serde_json::Deserializer::from_slice(bytes))
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::decode_only::DecodeOptions;
 use crate::workload::Workload;
 use crate::BenchError;
 
@@ -12,6 +13,8 @@ pub(crate) enum Command {
     Bench(Options),
     /// Hidden: the client side of `stream_1gib`, in its own process so its peak RSS is its own.
     StreamChild(ChildArgs),
+    /// `decode-only`: time the decode_100k decoders on bytes in memory and print a table.
+    DecodeOnly(DecodeOptions),
     /// Print usage and exit.
     Help,
 }
@@ -59,6 +62,12 @@ OPTIONS:
     --runs N           measured runs per contender (default 5, quick 3)
     --out-dir DIR      where REPORT.md and report.json are written (default: the bench/ directory)
     -h, --help         this text
+
+    cargo run --release -p dhis2-bench -- decode-only [--units N] [--runs N] [--decoder NAME]
+
+    Decodes the decode_100k payload (realistic fields=* org units, default 100000) from memory, no
+    network, with each decoder: serde_plain_typed, dhis2_typed, serde_value, dhis2_raw (default 10
+    runs each). --decoder runs only one (for a profiler). Prints a table; writes no report.
 ";
 
 /// Parses the process arguments (without the program name).
@@ -67,6 +76,10 @@ pub(crate) fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, 
     if args.peek().map(String::as_str) == Some(STREAM_CHILD) {
         args.next();
         return parse_child(args).map(Command::StreamChild);
+    }
+    if args.peek().map(String::as_str) == Some("decode-only") {
+        args.next();
+        return parse_decode_only(args).map(Command::DecodeOnly);
     }
     let mut opts = Options {
         quick: false,
@@ -85,13 +98,7 @@ pub(crate) fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, 
                 }
             }
             "--runs" => {
-                let raw = value(&mut args, "--runs")?;
-                let runs = raw
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("--runs wants a positive integer, got {raw:?}"))?;
-                opts.runs = Some(runs);
+                opts.runs = Some(positive(&value(&mut args, "--runs")?, "--runs")?);
             }
             "--out-dir" => opts.out_dir = PathBuf::from(value(&mut args, "--out-dir")?),
             "-h" | "--help" => return Ok(Command::Help),
@@ -99,6 +106,32 @@ pub(crate) fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, 
         }
     }
     Ok(Command::Bench(opts))
+}
+
+fn positive(raw: &str, flag: &str) -> Result<usize, BenchError> {
+    raw.parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("{flag} wants a positive integer, got {raw:?}").into())
+}
+
+fn parse_decode_only<I: Iterator<Item = String>>(mut args: I) -> Result<DecodeOptions, BenchError> {
+    let mut opts = DecodeOptions {
+        units: 100_000,
+        runs: 10,
+        decoder: None,
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--units" => opts.units = positive(&value(&mut args, "--units")?, "--units")?,
+            "--runs" => opts.runs = positive(&value(&mut args, "--runs")?, "--runs")?,
+            "--decoder" => opts.decoder = Some(value(&mut args, "--decoder")?),
+            other => {
+                return Err(format!("decode-only: unknown argument {other:?}; try --help").into())
+            }
+        }
+    }
+    Ok(opts)
 }
 
 fn parse_child<I: Iterator<Item = String>>(mut args: I) -> Result<ChildArgs, BenchError> {
@@ -176,6 +209,31 @@ mod tests {
         let err = parse_strs(&["--only"]).unwrap_err().to_string();
         assert!(err.contains("--only"), "{err}");
         assert!(parse_strs(&["--fast"]).is_err());
+    }
+
+    #[test]
+    fn decode_only_reads_its_flags() {
+        let Command::DecodeOnly(opts) = parse_strs(&["decode-only"]).unwrap() else {
+            panic!("expected DecodeOnly");
+        };
+        assert_eq!((opts.units, opts.runs, opts.decoder), (100_000, 10, None));
+        let cmd = parse_strs(&[
+            "decode-only",
+            "--units",
+            "50",
+            "--runs",
+            "2",
+            "--decoder",
+            "dhis2_typed",
+        ]);
+        let Command::DecodeOnly(opts) = cmd.unwrap() else {
+            panic!("expected DecodeOnly");
+        };
+        assert_eq!(opts.units, 50);
+        assert_eq!(opts.runs, 2);
+        assert_eq!(opts.decoder.as_deref(), Some("dhis2_typed"));
+        assert!(parse_strs(&["decode-only", "--units", "0"]).is_err());
+        assert!(parse_strs(&["decode-only", "--quick"]).is_err());
     }
 
     #[test]

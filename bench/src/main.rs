@@ -8,9 +8,11 @@
 mod args;
 mod canned;
 mod contenders;
+mod decode_only;
 mod drive;
 #[allow(dead_code)] // wired into the WAN workloads next
 mod link;
+mod org_units;
 mod outcome;
 mod report;
 mod rss;
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         }
         Command::Bench(opts) => run_bench(&opts),
         Command::StreamChild(child) => workloads::stream::child_main(&child),
+        Command::DecodeOnly(opts) => decode_only::run(&opts),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,5 @@
-//! The fixed-cost server: hyper http1 on loopback, answering from pre-rendered bytes, on its own runtime.
+//! The fixed-cost server: hyper http1 on loopback, answering from pre-rendered bytes, on its own runtime
+//! (`/api/me` and `/api/system/info`; for decode_100k also the org unit list).
 //!
 //! Thread split (see README): the server gets its own tokio runtime with `server_threads()` worker threads (1 on
 //! a 2-core machine) and the client side gets `client_threads()` (also 1 there), so on 2 cores each side owns one
@@ -54,6 +55,15 @@ impl ServerHost {
 
     /// Starts a fixed-cost server (canned `/api/me` and `/api/system/info`) on an ephemeral loopback port.
     pub(crate) fn start(&self) -> Result<FixedServer, BenchError> {
+        self.start_serving(None)
+    }
+
+    /// Starts a fixed-cost server that also answers `GET /api/organisationUnits` (any query) with `org_units`.
+    pub(crate) fn start_with_org_units(&self, org_units: Bytes) -> Result<FixedServer, BenchError> {
+        self.start_serving(Some(org_units))
+    }
+
+    fn start_serving(&self, org_units: Option<Bytes>) -> Result<FixedServer, BenchError> {
         let listener = self
             .rt
             .block_on(TcpListener::bind("127.0.0.1:0"))
@@ -63,6 +73,7 @@ impl ServerHost {
             .map_err(|e| format!("fixed-cost server has no local address: {e}"))?;
         let state = Arc::new(State {
             system_info: Bytes::from(canned::system_info(&format!("http://{addr}"))),
+            org_units,
         });
         let (stop, stopped) = watch::channel(false);
         self.rt.spawn(accept_loop(listener, state, stopped));
@@ -79,6 +90,8 @@ impl ServerHost {
 
 struct State {
     system_info: Bytes,
+    /// The decode_100k list, when this server serves one.
+    org_units: Option<Bytes>,
 }
 
 /// A running fixed-cost server; stops accepting when dropped.
@@ -135,6 +148,10 @@ async fn handle(
     let response = match path {
         "/api/me" => json(Bytes::from_static(canned::ME.as_bytes())),
         "/api/system/info" => json(state.system_info.clone()),
+        "/api/organisationUnits" => match &state.org_units {
+            Some(list) => json(list.clone()),
+            None => not_found(path),
+        },
         _ => not_found(path),
     };
     Ok(response)
@@ -178,10 +195,31 @@ mod tests {
         let emu = host
             .start_emulator(Emulator::builder().seed(dhis2_emulator::Seed::Empty))
             .unwrap();
+        let lister = host
+            .start_with_org_units(Bytes::from_static(b"{\"organisationUnits\":[]}"))
+            .unwrap();
         let url = server.url();
+        let list_url = format!(
+            "{}/api/organisationUnits?paging=false&fields=*",
+            lister.url()
+        );
         let client_rt = tokio::runtime::Runtime::new().unwrap();
-        let (me, missing, emu_me) = client_rt.block_on(async {
+        let (me, missing, emu_me, list, unlisted) = client_rt.block_on(async {
             let client = reqwest::Client::new();
+            let list = client
+                .get(list_url)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let unlisted = client
+                .get(format!("{url}/api/organisationUnits"))
+                .send()
+                .await
+                .unwrap()
+                .status();
             let me = client.get(format!("{url}/api/me")).send().await.unwrap();
             let me = me.text().await.unwrap();
             let missing = client.get(format!("{url}/api/nothing")).send().await;
@@ -194,8 +232,10 @@ mod tests {
                 .json::<serde_json::Value>()
                 .await
                 .unwrap();
-            (me, missing.unwrap().status(), emu_me)
+            (me, missing.unwrap().status(), emu_me, list, unlisted)
         });
+        assert_eq!(list, r#"{"organisationUnits":[]}"#);
+        assert_eq!(unlisted, StatusCode::NOT_FOUND);
         assert_eq!(me, canned::ME);
         assert_eq!(missing, StatusCode::NOT_FOUND);
         assert_eq!(emu_me["username"], "admin");

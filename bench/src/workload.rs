@@ -77,6 +77,12 @@ pub(crate) mod contender {
     pub(crate) const DHIS2_UNLIMITED: &str = "dhis2_unlimited";
     pub(crate) const HYPER_BARE: &str = "hyper_bare";
     pub(crate) const REQWEST: &str = "reqwest";
+    /// small_get: bare hyper plus a `serde_json::Value` decode (the same work as `dhis2_raw`).
+    pub(crate) const HYPER_DECODE: &str = "hyper_decode";
+    /// decode_100k: bare hyper plus plain `#[derive(Deserialize)]` structs (no `Field`, no unknown-key capture).
+    pub(crate) const SERDE_PLAIN_TYPED: &str = "serde_plain_typed";
+    /// decode_100k: bare hyper plus a `serde_json::Value` decode.
+    pub(crate) const SERDE_VALUE: &str = "serde_value";
 }
 
 /// Metric names as they appear in the report.

@@ -1,43 +1,28 @@
-//! decode_100k: fetch 100,000 org units from the emulator in one `paging=false` request (about 23 MB of JSON)
-//! and decode them: `dhis2_typed` into models, `dhis2_raw` into `serde_json::Value`, `reqwest` into hand-written
-//! structs, `hyper_bare` not at all (raw bytes, the transport limit).
+//! decode_100k: fetch 100,000 org units in one `paging=false&fields=*` answer (realistic `fields=*` units, about
+//! 62 MB, see `org_units.rs`) from the fixed-cost server and decode them: `dhis2_typed` into the generated
+//! lossless models, `dhis2_raw` with `get_raw`; the baselines fetch with bare hyper and decode into plain derive
+//! structs (`serde_plain_typed`) or `serde_json::Value` (`serde_value`); `reqwest` decodes into the same plain
+//! structs; `hyper_bare` does not decode at all (the transport limit).
 
 use std::future::Future;
 use std::hint::black_box;
 use std::time::Instant;
 
-use dhis2_emulator::{Emulator, Seed};
-
+use bytes::Bytes;
 use http::Uri;
 use tokio::runtime::Runtime;
 
-use crate::contenders::by_hand;
 use crate::contenders::dhis2c::{self, Dhis2, Limit, Setup};
 use crate::contenders::hyper_bare::{self, BareClient};
+use crate::contenders::{by_hand, plain};
+use crate::decode_only;
 use crate::drive::{block_on_within, STEP_LIMIT};
 use crate::outcome::{measure, Outcome};
 use crate::server::ServerHost;
 use crate::workload::{contender, metric, Plan, Workload};
 use crate::BenchError;
 
-/// The `fields=` every contender asks for (the same for all): what a listing of org units typically needs.
-pub(crate) const FIELDS: &str = "id,name,code,level,path,created,lastUpdated,parent[id]";
-
-/// `fields=` percent-encoded for clients that take a ready query string.
-pub(crate) fn encoded_fields() -> String {
-    FIELDS.replace('[', "%5B").replace(']', "%5D")
-}
-
-/// An emulator holding exactly `plan.org_units` org units (empty seed plus the synthetic set).
-pub(crate) fn org_unit_emulator(host: &ServerHost, plan: &Plan) -> Result<Emulator, BenchError> {
-    host.start_emulator(
-        Emulator::builder()
-            .seed(Seed::Empty)
-            .synthetic_org_units(plan.org_units),
-    )
-}
-
-/// Fetches `path` once with a bare client: its body length, and the emulator's list cache warmed for it.
+/// Fetches `path` once with a bare client: its body length (and, on the emulator, its list cache warmed).
 pub(crate) fn probe_len(rt: &Runtime, base: &str, path: &str) -> Result<usize, BenchError> {
     let client = hyper_bare::client(1)?;
     let uri = hyper_bare::uri(base, path)?;
@@ -62,61 +47,73 @@ pub(crate) fn timed_fetch(
     Ok(vec![(metric::SECONDS, seconds)])
 }
 
+/// The query every contender sends (the fixed-cost server answers the same list to any query).
+const QUERY: &str = "/api/organisationUnits?paging=false&fields=*";
+
 enum Client {
     HyperBare(BareClient, Uri),
+    /// Bare hyper, then `decode_only::decode(decoder, ..)` (`serde_plain_typed` or `serde_value`).
+    HyperThen(&'static str, BareClient, Uri),
     Reqwest(reqwest::Client, String),
     Dhis2Typed(Dhis2),
     Dhis2Raw(Dhis2),
 }
 
 impl Client {
-    /// One fetch + decode; returns the number of units seen (bytes for hyper_bare).
+    /// One fetch + decode (the decoded list is dropped before it returns); returns the number of units seen
+    /// (bytes for hyper_bare).
     async fn fetch(&self) -> Result<usize, BenchError> {
         match self {
             Client::HyperBare(client, uri) => Ok(hyper_bare::get_bytes(client, uri).await?.len()),
+            Client::HyperThen(decoder, client, uri) => {
+                let bytes = hyper_bare::get_bytes(client, uri).await?;
+                decode_only::decode(decoder, &bytes)
+            }
             Client::Reqwest(client, url) => {
-                let list: by_hand::OrgUnitList = by_hand::get_json(client, url).await?;
+                let list: plain::OrgUnitList = by_hand::get_json(client, url).await?;
                 Ok(list.organisation_units.len())
             }
-            Client::Dhis2Typed(client) => client.org_units_typed(FIELDS).await,
-            Client::Dhis2Raw(client) => client.org_units_raw(FIELDS).await,
+            Client::Dhis2Typed(client) => client.org_units_typed("*").await,
+            Client::Dhis2Raw(client) => client.org_units_raw("*").await,
         }
     }
 }
 
-/// Runs decode_100k against the emulator.
+/// Runs decode_100k against the fixed-cost server.
 pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcome, BenchError> {
-    let built = Instant::now();
-    let emulator = org_unit_emulator(host, plan)?;
-    let built = built.elapsed().as_secs_f64();
-    let base = emulator.url().to_string();
-    let query = format!(
-        "/api/organisationUnits?paging=false&fields={}",
-        encoded_fields()
-    );
-    let render = Instant::now();
-    let body_len = probe_len(rt, &base, &query)?;
-    let render = render.elapsed().as_secs_f64();
-    let cached = Instant::now();
-    probe_len(rt, &base, &query)?;
-    let cached = cached.elapsed().as_secs_f64();
+    let list = Bytes::from(crate::org_units::list_json(plan.org_units));
+    let body_len = list.len();
+    let server = host.start_with_org_units(list)?;
+    let base = server.url();
     let mut notes = vec![format!(
-        "decode_100k and paged_100k are served by the emulator (release build, on the server runtime) started \
-         with Seed::Empty and synthetic_org_units({}) ({:.1} MiB for the paging=false list with these fields; \
-         {built:.2} s to build the store); its first paging=false answer took {render:.3} s to render and fetch, \
-         a repeat {cached:.3} s: large list answers are cached per store generation, and every contender's \
-         query is answered once in the warmup, so the measured runs time the client",
+        "decode_100k: {} realistic fields=* org units ({:.1} MiB, {} bytes a unit: sharing, translations, \
+         attribute values, a geometry on one in ten; bench/src/org_units.rs) served from memory by the fixed-cost \
+         server; serde_plain_typed and serde_value fetch with the hyper_bare client and decode with \
+         serde_json::from_slice into plain derive structs (no Field, unknown keys skipped) and into \
+         serde_json::Value; reqwest decodes into the same plain structs; dhis2_typed into the generated \
+         OrganisationUnit model (every DHIS2 property a Field, unknown keys kept); dhis2_raw is get_raw; \
+         `dhis2-bench decode-only` times the same decoders on bytes in memory",
         plan.org_units,
-        body_len as f64 / (1024.0 * 1024.0)
+        body_len as f64 / (1024.0 * 1024.0),
+        body_len / plan.org_units.max(1)
     )];
+    let bare = |decoder: Option<&'static str>| -> Result<Client, BenchError> {
+        let (client, uri) = (hyper_bare::client(1)?, hyper_bare::uri(&base, QUERY)?);
+        Ok(match decoder {
+            Some(d) => Client::HyperThen(d, client, uri),
+            None => Client::HyperBare(client, uri),
+        })
+    };
     let mut contenders = vec![
+        (contender::HYPER_BARE, bare(None)?),
         (
-            contender::HYPER_BARE,
-            Client::HyperBare(hyper_bare::client(1)?, hyper_bare::uri(&base, &query)?),
+            contender::SERDE_PLAIN_TYPED,
+            bare(Some(contender::SERDE_PLAIN_TYPED))?,
         ),
+        (contender::SERDE_VALUE, bare(Some(contender::SERDE_VALUE))?),
         (
             contender::REQWEST,
-            Client::Reqwest(by_hand::client()?, format!("{base}{query}")),
+            Client::Reqwest(by_hand::client()?, format!("{base}{QUERY}")),
         ),
     ];
     let setup = Setup {
@@ -135,12 +132,6 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
         }
         Err(e) => notes.push(format!("decode_100k: dhis2 contenders left out: {e}")),
     }
-    notes.push(
-        "decode_100k/paged_100k: reqwest decodes into a hand-written 8-field struct (what a user writes for \
-         these fields); dhis2_typed into the generated OrganisationUnit model (every DHIS2 property a Field, \
-         unknown keys kept); dhis2_raw into serde_json; hyper_bare only collects the bytes"
-            .to_string(),
-    );
     let expected = plan.org_units;
     let mut outcome = measure(
         Workload::Decode100k,
@@ -155,6 +146,7 @@ pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcom
             timed_fetch(rt, name, client.fetch(), want)
         },
     );
+    drop(server);
     notes.append(&mut outcome.notes);
     outcome.notes = notes;
     Ok(outcome)

@@ -33,6 +33,23 @@ impl Op for HyperMe {
     }
 }
 
+/// bare hyper plus the decode `dhis2_raw` does: bytes into `serde_json::Value` (the same-work baseline).
+#[derive(Clone)]
+struct HyperDecodeMe {
+    client: BareClient,
+    uri: Uri,
+}
+
+impl Op for HyperDecodeMe {
+    async fn call(&self) -> Result<(), BenchError> {
+        let bytes = hyper_bare::get_bytes(&self.client, &self.uri).await?;
+        let me: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("hyper_decode GET {}: decode: {e}", self.uri))?;
+        black_box(me.get("username").is_some());
+        Ok(())
+    }
+}
+
 /// reqwest: decode into `serde_json::Value`, as a user without models does.
 #[derive(Clone)]
 struct ReqwestMe {
@@ -50,6 +67,7 @@ impl Op for ReqwestMe {
 
 enum SmallClient {
     HyperBare(HyperMe),
+    HyperDecode(HyperDecodeMe),
     Reqwest(ReqwestMe),
     Dhis2(dhis2c::SmallGet),
 }
@@ -63,6 +81,9 @@ impl SmallClient {
     ) -> Result<Load, BenchError> {
         match self {
             SmallClient::HyperBare(op) => {
+                closed_loop(concurrency, requests, time, op.clone()).await
+            }
+            SmallClient::HyperDecode(op) => {
                 closed_loop(concurrency, requests, time, op.clone()).await
             }
             SmallClient::Reqwest(op) => closed_loop(concurrency, requests, time, op.clone()).await,
@@ -83,7 +104,9 @@ pub(crate) fn run(
     let base = server.url();
     let mut notes = vec![
         "small_get: hyper_bare and dhis2_get_response collect the body bytes only; dhis2_raw (serde_json map), \
-         dhis2_typed (dhis2::models::Me) and reqwest (serde_json::Value) also decode the JSON"
+         dhis2_typed (dhis2::models::Me), hyper_decode (the hyper_bare client, then serde_json::Value) and \
+         reqwest (serde_json::Value) also decode the JSON; the typed and raw targets are therefore set against \
+         hyper_decode, the same work without the stack"
             .to_string(),
     ];
     // Every pool may keep one idle connection per load task, so no contender reconnects mid-run.
@@ -92,6 +115,13 @@ pub(crate) fn run(
         (
             contender::HYPER_BARE,
             SmallClient::HyperBare(HyperMe {
+                client: hyper_bare::client(idle)?,
+                uri: hyper_bare::uri(&base, PATH)?,
+            }),
+        ),
+        (
+            contender::HYPER_DECODE,
+            SmallClient::HyperDecode(HyperDecodeMe {
                 client: hyper_bare::client(idle)?,
                 uri: hyper_bare::uri(&base, PATH)?,
             }),
