@@ -131,6 +131,7 @@ pub struct ClientBuilder {
     pub(crate) max_response_size: Option<usize>,
     pub(crate) deadline: Option<Duration>,
     pub(crate) compression: bool,
+    pub(crate) low_speed: Option<dhis2_layers::LowSpeed>,
     pub(crate) protocol: crate::HttpProtocol,
     pub(crate) proxy: crate::Proxy,
 }
@@ -155,6 +156,7 @@ impl fmt::Debug for ClientBuilder {
             .field("max_response_size", &self.max_response_size)
             .field("deadline", &self.deadline)
             .field("compression", &self.compression)
+            .field("low_speed", &self.low_speed)
             .field("protocol", &self.protocol)
             .field("proxy", &self.proxy)
             .finish()
@@ -194,6 +196,7 @@ impl ClientBuilder {
             max_response_size: None,
             deadline: None,
             compression: true,
+            low_speed: Some(dhis2_layers::LowSpeed::DEFAULT),
             protocol: crate::HttpProtocol::Negotiate,
             proxy: crate::Proxy::from_env(),
         }
@@ -218,6 +221,21 @@ impl ClientBuilder {
     /// the body (a stalled body fails with [`Error::Timeout`] instead of hanging). Default 30 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// The low-speed guard, in the spirit of curl's `--speed-limit`/`--speed-time`: an attempt whose response
+    /// body arrives slower than `bytes_per_sec` on average over a whole `window` fails with [`Error::Timeout`]
+    /// saying so. A body that trickles a byte a second never trips the per-wait [`timeout`](Self::timeout), and
+    /// would otherwise run for as long as the trickle lasts. Default: 256 bytes/s over 60 s
+    /// ([`LowSpeed::DEFAULT`](crate::layers::LowSpeed::DEFAULT)), far under any healthy link, so long exports are
+    /// never cut. `low_speed_limit(0, ..)` switches it off.
+    pub fn low_speed_limit(mut self, bytes_per_sec: u64, window: Duration) -> Self {
+        self.low_speed =
+            (bytes_per_sec > 0 && !window.is_zero()).then_some(dhis2_layers::LowSpeed {
+                bytes_per_sec,
+                window,
+            });
         self
     }
 

@@ -442,6 +442,7 @@ impl Dhis2Client {
                     retry: cfg.retry_policy.as_deref().cloned(),
                     semaphore: (!cfg.limits.unlimited).then_some(semaphore),
                     timeout: cfg.timeout,
+                    low_speed: cfg.low_speed,
                     layers: cfg.layers.clone(),
                 };
                 (stack::assemble(&stack, probe.clone()), base, true)
@@ -586,7 +587,10 @@ impl Dhis2Client {
             method,
             path: req_path,
             opts: CallOptions {
-                idle: (!conn.body_guarded).then_some(cfg.timeout),
+                idle: (!conn.body_guarded).then_some(BodyGuard {
+                    idle: cfg.timeout,
+                    low_speed: cfg.low_speed,
+                }),
                 max_body: cfg.max_response_size,
                 deadline: cfg.deadline,
                 body_retry,
@@ -785,11 +789,20 @@ struct Prepared {
     opts: CallOptions,
 }
 
+/// The stall and low-speed guards the client puts on a body its stack did not guard.
+#[derive(Clone, Copy)]
+struct BodyGuard {
+    /// Longest wait for the next piece.
+    idle: std::time::Duration,
+    /// The low-speed guard.
+    low_speed: Option<dhis2_layers::LowSpeed>,
+}
+
 /// Per-call reliability settings taken from the builder.
 struct CallOptions {
-    /// Longest wait for the next piece of a response body, when the stack does not bound it itself (a
-    /// `from_service` stack; the client's own stack does, in `dhis2_layers::timeout`).
-    idle: Option<std::time::Duration>,
+    /// How a response body is guarded, when the stack does not guard it itself (a `from_service` stack; the
+    /// client's own stack does, in `dhis2_layers::timeout`).
+    idle: Option<BodyGuard>,
     /// `max_response_size`.
     max_body: Option<usize>,
     /// Overall deadline of a typed/raw call.
@@ -804,7 +817,7 @@ impl Prepared {
         let idle = self.opts.idle;
         let (resp, method, path) = self.send_bare().await?;
         match idle {
-            Some(idle) => Ok((resp.map(|b| idle_timeout(b, idle)), method, path)),
+            Some(guard) => Ok((resp.map(|b| idle_timeout(b, guard)), method, path)),
             None => Ok((resp, method, path)),
         }
     }
@@ -831,7 +844,11 @@ impl Prepared {
                 let (method, path) = (self.method.clone(), self.path.clone());
                 tokio::time::timeout(deadline, self.bytes_retrying())
                     .await
-                    .unwrap_or(Err(Error::Timeout { method, path }))
+                    .unwrap_or(Err(Error::Timeout {
+                        method,
+                        path,
+                        detail: Some(format!("the call's deadline of {deadline:?} passed")),
+                    }))
             }
             None => self.bytes_retrying().await,
         }
@@ -917,11 +934,11 @@ async fn collect_mapped(
     method: &Method,
     path: &str,
     max_body: Option<usize>,
-    idle: Option<std::time::Duration>,
+    idle: Option<BodyGuard>,
 ) -> Result<Bytes, Error> {
     let (parts, body) = resp.into_parts();
     let mut body = match idle {
-        Some(idle) => idle_timeout(body, idle),
+        Some(guard) => idle_timeout(body, guard),
         None => body,
     };
     // A body of one frame (the usual small answer) is kept as is; a second frame starts a copy.
@@ -960,10 +977,13 @@ async fn collect_mapped(
         .map_err(Error::from)
 }
 
-/// Guards a body from a `from_service` stack: waiting longer than `idle` for its next frame fails with a timeout
-/// instead of hanging (a server that sends headers and then stalls).
-fn idle_timeout(body: ResponseBody, idle: std::time::Duration) -> ResponseBody {
-    dhis2_layers::IdleBody::new(body, idle).boxed_unsync()
+/// Guards a body from a `from_service` stack: waiting longer than `idle` for its next frame, or a rate under the
+/// low-speed limit for its window, fails with a timeout instead of hanging (a server that sends headers and then
+/// stalls or trickles).
+fn idle_timeout(body: ResponseBody, guard: BodyGuard) -> ResponseBody {
+    dhis2_layers::IdleBody::new(body, guard.idle)
+        .low_speed(guard.low_speed)
+        .boxed_unsync()
 }
 
 /// GET `/api/system/info` through `svc` and decode it (typed, and as a JSON value for the probe handle).

@@ -97,13 +97,16 @@ pub enum Error {
         /// Request path.
         path: String,
     },
-    /// The per-attempt timeout elapsed.
-    #[error("{method} {path}: timed out")]
+    /// A time limit passed: the per-attempt timeout (for the head, or a stalled body), the low-speed guard, the
+    /// call's deadline, or the connect timeout.
+    #[error("{method} {path}: timed out{}", detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     Timeout {
         /// Request method.
         method: Method,
         /// Request path.
         path: String,
+        /// Which limit, when known (e.g. "transfer slower than 256 bytes/s for 60s ...").
+        detail: Option<String>,
     },
     /// The request could not be sent or the response not read (DNS, connect, TLS handshake, reset, ...). For a
     /// write (anything but GET/HEAD/OPTIONS) that may have reached the server, the message says that it may or
@@ -211,6 +214,15 @@ fn maybe_applied(method: &Method, source: &BoxError) -> &'static str {
 }
 
 /// Whether `err` (or anything in its source chain, including errors wrapped in `io::Error`) is a timeout.
+/// What an I/O timeout in the chain says (the body guards name the limit); `None` for a bare elapsed timer.
+fn timeout_detail(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    std::iter::successors(Some(err), |e| e.source()).find_map(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .filter(|io| io.kind() == std::io::ErrorKind::TimedOut && io.get_ref().is_some())
+            .map(ToString::to_string)
+    })
+}
+
 fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(err);
     while let Some(e) = current {
@@ -283,6 +295,7 @@ impl Error {
             return Error::Timeout {
                 method: method.clone(),
                 path: path.to_owned(),
+                detail: timeout_detail(&*err),
             };
         }
         Error::Transport {

@@ -61,6 +61,7 @@ pub(crate) async fn canonical_base_url(
                 return Err(Error::Timeout {
                     method: Method::GET,
                     path: configured.path().to_owned(),
+                    detail: Some("no answer to the canonical-URL check within the timeout".into()),
                 })
             }
             Ok(Err(_)) | Err(_) => break,

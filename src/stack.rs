@@ -142,6 +142,8 @@ pub(crate) struct StackConfig {
     /// The concurrency limit; `None` when it is off (`Limits::unlimited`).
     pub(crate) semaphore: Option<Arc<Semaphore>>,
     pub(crate) timeout: Duration,
+    /// The body's low-speed guard.
+    pub(crate) low_speed: Option<dhis2_layers::LowSpeed>,
     pub(crate) layers: Vec<UserLayer>,
 }
 
@@ -182,7 +184,7 @@ pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> BoxServ
                 .clone()
                 .map(GlobalConcurrencyLimitLayer::with_semaphore),
         )
-        .layer(TimeoutLayer::new(cfg.timeout))
+        .layer(TimeoutLayer::new(cfg.timeout).low_speed(cfg.low_speed))
         .map_err(Into::<BoxError>::into)
         .layer(if cfg.compression {
             DecompressionLayer::new()

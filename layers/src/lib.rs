@@ -31,7 +31,7 @@ pub use default_headers::{DefaultHeaders, DefaultHeadersLayer};
 pub use error_map::{ErrorMap, ErrorMapLayer, MappedError};
 pub use retry::{ErrorClass, Retry, RetryAttempts, RetryLayer, RetryPolicy};
 pub use secret::Secret;
-pub use timeout::{IdleBody, Timeout, TimeoutLayer};
+pub use timeout::{IdleBody, LowSpeed, Timeout, TimeoutLayer};
 pub use trace::{HttpTrace, HttpTraceLayer};
 pub use version::{Dhis2Version, PreRelease, VersionError, VersionKey};
 pub use version_probe::{

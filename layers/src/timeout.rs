@@ -5,6 +5,11 @@
 //! timer is registered in the runtime's wheel on its first wait and removed when dropped, and on a fast local
 //! server that bookkeeping is a visible share of a small request. A head timeout fails with tower's
 //! [`Elapsed`], a stalled body with an `io::Error` of kind `TimedOut`.
+//!
+//! The body also has a low-speed guard in the spirit of curl's `--speed-limit`/`--speed-time` ([`LowSpeed`]): a
+//! body that trickles (one byte a second never trips a stall guard) fails once its rate over a whole window
+//! stays under the limit. It is checked only when the body makes the caller wait (the clock is read then
+//! anyway), so a body that keeps up costs nothing extra.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,16 +26,45 @@ use tower::{Layer, Service};
 
 use crate::body::BoxError;
 
+/// The low-speed guard: a body whose transfer rate stays under `bytes_per_sec` for a whole `window` fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LowSpeed {
+    /// The lowest acceptable average rate, in bytes per second.
+    pub bytes_per_sec: u64,
+    /// How long the rate may stay under it.
+    pub window: Duration,
+}
+
+impl LowSpeed {
+    /// The client's default: under 256 bytes/s for 60 s. A healthy export (even over 3G) is far above it; a
+    /// server that trickles an answer a byte at a time is cut after a minute instead of running for as long
+    /// as the trickle lasts.
+    pub const DEFAULT: LowSpeed = LowSpeed {
+        bytes_per_sec: 256,
+        window: Duration::from_secs(60),
+    };
+}
+
 /// Layer producing [`Timeout`].
 #[derive(Debug, Clone, Copy)]
 pub struct TimeoutLayer {
     timeout: Duration,
+    low_speed: Option<LowSpeed>,
 }
 
 impl TimeoutLayer {
-    /// `timeout` for each response head, and for each wait on its body.
+    /// `timeout` for each response head, and for each wait on its body; no low-speed guard.
     pub fn new(timeout: Duration) -> Self {
-        TimeoutLayer { timeout }
+        TimeoutLayer {
+            timeout,
+            low_speed: None,
+        }
+    }
+
+    /// Also fail a body whose rate stays under `low_speed` (`None`: no such guard).
+    pub fn low_speed(mut self, low_speed: Option<LowSpeed>) -> Self {
+        self.low_speed = low_speed.filter(|l| l.bytes_per_sec > 0 && !l.window.is_zero());
+        self
     }
 }
 
@@ -41,6 +75,7 @@ impl<S> Layer<S> for TimeoutLayer {
         Timeout {
             inner,
             timeout: self.timeout,
+            low_speed: self.low_speed,
         }
     }
 }
@@ -50,6 +85,7 @@ impl<S> Layer<S> for TimeoutLayer {
 pub struct Timeout<S> {
     inner: S,
     timeout: Duration,
+    low_speed: Option<LowSpeed>,
 }
 
 impl<S, ReqB, B> Service<Request<ReqB>> for Timeout<S>
@@ -70,6 +106,7 @@ where
             inner: self.inner.call(req),
             sleep: Some(Box::pin(tokio::time::sleep(self.timeout))),
             timeout: self.timeout,
+            low_speed: self.low_speed,
         }
     }
 }
@@ -82,6 +119,7 @@ pin_project! {
         // Boxed so it can move into the body once the head is in (a registered timer must not move).
         sleep: Option<Pin<Box<Sleep>>>,
         timeout: Duration,
+        low_speed: Option<LowSpeed>,
     }
 }
 
@@ -97,9 +135,14 @@ where
         if let Poll::Ready(result) = this.inner.poll(cx) {
             let idle = *this.timeout;
             let sleep = this.sleep.take();
+            let low_speed = *this.low_speed;
             return Poll::Ready(
                 result
-                    .map(|resp| resp.map(|body| IdleBody::with_timer(body, idle, sleep)))
+                    .map(|resp| {
+                        resp.map(|body| {
+                            IdleBody::with_timer(body, idle, sleep).low_speed(low_speed)
+                        })
+                    })
                     .map_err(Into::into),
             );
         }
@@ -129,6 +172,10 @@ pin_project! {
         sleep: Option<Pin<Box<Sleep>>>,
         // When the current wait began; `None` when a frame came since the last wait.
         waiting_since: Option<Instant>,
+        low_speed: Option<LowSpeed>,
+        // The low-speed window: when it began (at the first wait) and the bytes received since.
+        window_start: Option<Instant>,
+        window_bytes: u64,
     }
 }
 
@@ -152,7 +199,16 @@ impl<B> IdleBody<B> {
             idle,
             sleep,
             waiting_since: None,
+            low_speed: None,
+            window_start: None,
+            window_bytes: 0,
         }
+    }
+
+    /// Also fail when the body's rate stays under `low_speed` for its whole window (`None`: no such guard).
+    pub fn low_speed(mut self, low_speed: Option<LowSpeed>) -> Self {
+        self.low_speed = low_speed.filter(|l| l.bytes_per_sec > 0 && !l.window.is_zero());
+        self
     }
 }
 
@@ -171,10 +227,40 @@ where
         let this = self.project();
         if let Poll::Ready(frame) = this.inner.poll_frame(cx) {
             *this.waiting_since = None;
+            if let Some(Ok(data)) = frame.as_ref().map(|f| f.as_ref().map(Frame::data_ref)) {
+                *this.window_bytes += data.map_or(0, |d| d.len() as u64);
+            }
             return Poll::Ready(frame.map(|f| f.map_err(Into::into)));
         }
         let idle = *this.idle;
-        let due = *this.waiting_since.get_or_insert_with(Instant::now) + idle;
+        let since = match *this.waiting_since {
+            Some(since) => since,
+            None => {
+                // A new wait: the clock is read once for it, and the low-speed window is checked with it.
+                let now = Instant::now();
+                *this.waiting_since = Some(now);
+                if let Some(limit) = *this.low_speed {
+                    let start = *this.window_start.get_or_insert(now);
+                    let spent = now - start;
+                    if spent >= limit.window {
+                        let floor = limit.bytes_per_sec as f64 * spent.as_secs_f64();
+                        if (*this.window_bytes as f64) < floor {
+                            return Poll::Ready(Some(Err(Box::new(std::io::Error::new(
+                                std::io::ErrorKind::TimedOut,
+                                format!(
+                                    "transfer slower than {} bytes/s for {:?} ({} bytes in {:.1?})",
+                                    limit.bytes_per_sec, limit.window, this.window_bytes, spent
+                                ),
+                            )))));
+                        }
+                        *this.window_start = Some(now);
+                        *this.window_bytes = 0;
+                    }
+                }
+                now
+            }
+        };
+        let due = since + idle;
         let sleep = this
             .sleep
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(due)));
@@ -238,6 +324,59 @@ mod tests {
         let all = body.collect().await.unwrap().to_bytes();
         assert_eq!(&all[..], b"abcd");
         assert_eq!(started.elapsed(), Duration::from_secs(12));
+    }
+
+    /// `n` frames of `size` bytes, one every `every`.
+    fn trickle(n: usize, size: usize, every: Duration) -> Chunks {
+        use futures_util::StreamExt;
+        let frames = futures_util::stream::iter(0..n).then(move |_| async move {
+            tokio::time::sleep(every).await;
+            Ok::<_, std::io::Error>(Frame::data(Bytes::from(vec![b'x'; size])))
+        });
+        StreamBody::new(frames.boxed())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_trickling_body_is_cut_by_the_low_speed_guard() {
+        // One byte a second for 20 minutes: no wait exceeds the 5 s stall guard.
+        let body = IdleBody::new(
+            trickle(1200, 1, Duration::from_secs(1)),
+            Duration::from_secs(5),
+        )
+        .low_speed(Some(LowSpeed::DEFAULT));
+        let started = tokio::time::Instant::now();
+        let err = body.collect().await.unwrap_err();
+        let io = err.downcast_ref::<std::io::Error>().unwrap();
+        assert_eq!(io.kind(), std::io::ErrorKind::TimedOut);
+        assert!(io.to_string().contains("slower than 256 bytes/s"), "{io}");
+        // Cut once the first 60 s window is over, not after 20 minutes.
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_secs(60) && took <= Duration::from_secs(62),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_but_healthy_body_is_never_cut() {
+        // 1 KiB a second for 10 minutes (4x the floor), in frames with waits between them.
+        let body = IdleBody::new(
+            trickle(600, 1024, Duration::from_secs(1)),
+            Duration::from_secs(5),
+        )
+        .low_speed(Some(LowSpeed::DEFAULT));
+        let all = body.collect().await.unwrap().to_bytes();
+        assert_eq!(all.len(), 600 * 1024);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn without_the_guard_a_trickle_runs_to_its_end() {
+        let body = IdleBody::new(
+            trickle(300, 1, Duration::from_secs(1)),
+            Duration::from_secs(5),
+        );
+        let all = body.collect().await.unwrap().to_bytes();
+        assert_eq!(all.len(), 300);
     }
 
     #[tokio::test(start_paused = true)]
