@@ -256,6 +256,27 @@ fn hint(www_authenticate: &Option<String>, location: &Option<String>) -> String 
 }
 
 impl Error {
+    /// True for a [`Timeout`](Error::Timeout) of any kind (head, stalled or trickling body, deadline, connect).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. })
+    }
+
+    /// True when the connection could not be made (refused, unreachable, DNS, TLS handshake or proxy tunnel
+    /// failure): the request never reached the server.
+    pub fn is_connect(&self) -> bool {
+        match self {
+            Error::Transport { source, .. } => {
+                crate::stack::classify_error(source) == dhis2_layers::ErrorClass::NotSent
+                    && std::iter::successors(
+                        Some(&**source as &(dyn std::error::Error + 'static)),
+                        |e| e.source(),
+                    )
+                    .all(|e| e.downcast_ref::<h2::Error>().is_none())
+            }
+            _ => false,
+        }
+    }
+
     /// The HTTP status, for errors that carry one.
     pub fn status(&self) -> Option<StatusCode> {
         match self {

@@ -54,6 +54,7 @@ async fn a_trickled_answer_is_cut_by_the_low_speed_guard() {
         other => panic!("expected a low-speed Timeout, got {other:?}"),
     }
     assert!(err.to_string().contains("slower than"), "{err}");
+    assert!(err.is_timeout() && !err.is_connect());
     // Cut after the 60 s window, not after the 1000 s the trickle would last.
     assert!(took < Duration::from_secs(70), "{took:?}");
 }

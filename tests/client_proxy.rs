@@ -132,6 +132,11 @@ async fn a_proxy_that_refuses_the_credentials_is_a_clear_connect_error() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(
+        err.is_connect(),
+        "a refused tunnel never reached the server: {err:?}"
+    );
+    assert!(!err.is_timeout());
     let chain = std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |e| {
         e.source()
     })
