@@ -429,7 +429,13 @@ impl Dhis2Client {
                 let base = if cfg.skip_version_probe {
                     configured
                 } else {
-                    handshake::canonical_base_url(&http, &configured, cfg.timeout).await?
+                    handshake::canonical_base_url_retrying(
+                        &http,
+                        &configured,
+                        cfg.timeout,
+                        cfg.retry_policy.as_deref(),
+                    )
+                    .await?
                 };
                 let (base_uri, origin) = base_and_origin(&base)?;
                 let semaphore = self.shared.semaphore.clone();

@@ -35,6 +35,45 @@ const LOGIN_SUFFIXES: [&str; 3] = [
 /// Largest body read while checking that a cross-origin target answers like DHIS2.
 const PROBE_BODY_LIMIT: usize = 1 << 20;
 
+/// [`canonical_base_url`] under the client's retry policy: a transport failure or timeout of its first request
+/// (the server not up yet, as when a service starts alongside DHIS2) is retried with the policy's backoff and
+/// budget, as the same fault on an API call would be. Every request of the handshake is a GET.
+pub(crate) async fn canonical_base_url_retrying(
+    client: &HttpClient,
+    configured: &Url,
+    timeout: Duration,
+    policy: Option<&crate::RetryPolicy>,
+) -> Result<Url, Error> {
+    let mut attempt: u32 = 1;
+    loop {
+        let err = match canonical_base_url(client, configured, timeout).await {
+            Ok(url) => return Ok(url),
+            Err(e) => e,
+        };
+        let retryable = match &err {
+            Error::Transport { source, .. } => {
+                crate::stack::classify_error(source) != dhis2_layers::ErrorClass::Fatal
+            }
+            Error::Timeout { .. } => true,
+            _ => false,
+        };
+        let Some(policy) = policy.filter(|p| retryable && attempt < p.max_attempts) else {
+            return Err(err);
+        };
+        if policy
+            .budget
+            .as_ref()
+            .is_some_and(|b| !tower::retry::budget::Budget::withdraw(&**b))
+        {
+            return Err(err);
+        }
+        let delay = policy.backoff(attempt);
+        tracing::debug!(attempt, error = %err, ?delay, "connect: handshake failed; retrying");
+        tokio::time::sleep(delay).await;
+        attempt += 1;
+    }
+}
+
 /// Resolves the canonical base URL for `configured` (see the module docs). Only the first request's transport
 /// failure is an error (the server is unreachable); anything odd later keeps the configured URL.
 ///

@@ -172,3 +172,42 @@ async fn same_origin_redirect_to_a_non_dhis2_path_is_not_adopted() {
     let c = Dhis2Client::builder(&srv.url).connect().await.unwrap();
     assert_eq!(c.base_url(), srv.url);
 }
+
+/// A server that resets the first connection before answering (not up yet), then answers normally.
+async fn resets_first_connection() -> support::Server {
+    let first = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    support::start(move |r: support::Req| {
+        let first = first.swap(false, std::sync::atomic::Ordering::SeqCst);
+        async move {
+            if first {
+                return support::Action::ResetBeforeHeaders;
+            }
+            match r.path() {
+                "/api/system/info" => Resp::json(200, support::system_info("2.42.6")).into(),
+                _ => Resp::json(200, serde_json::json!({"ok": true})).into(),
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn connect_retries_the_handshake_under_the_retry_policy() {
+    let srv = resets_first_connection().await;
+    let client = Dhis2Client::builder(&srv.url)
+        .retry_policy(dhis2::RetryPolicy::default().base_delay(std::time::Duration::from_millis(1)))
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(client.raw_version().unwrap(), "2.42.6");
+    // The fault happened: the first try of the canonical-URL check was reset, the second answered.
+    assert_eq!(srv.count("/"), 2);
+}
+
+#[tokio::test]
+async fn without_a_retry_policy_connect_fails_at_the_first_fault() {
+    let srv = resets_first_connection().await;
+    let err = Dhis2Client::builder(&srv.url).connect().await.unwrap_err();
+    assert!(matches!(err, dhis2::Error::Transport { .. }), "{err:?}");
+    assert_eq!(srv.count("/"), 1);
+}
