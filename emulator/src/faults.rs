@@ -31,11 +31,14 @@ pub enum Fault {
     DelayHeaders(Duration),
     /// Send the headers and half of the body, then wait this long before the rest.
     DelayBody(Duration),
-    /// Close the connection without answering (the client sees a reset / closed connection).
+    /// Close the connection without answering (the client sees a reset / closed connection). On HTTP/2 only the
+    /// request's stream is reset (`RST_STREAM`), as a proxy does; the connection's other streams go on.
     ResetBeforeHeaders,
-    /// Send the headers (with the full `Content-Length`) and half of the body, then close the connection.
+    /// Send the headers (with the full `Content-Length`) and half of the body, then close the connection (on
+    /// HTTP/2: reset the stream).
     ResetDuringBody,
-    /// Answer 200 with the first half of the real JSON body (a complete HTTP message with broken JSON).
+    /// Answer 200 with the first half of the real JSON body (a complete HTTP message with broken JSON). When the
+    /// answer is compressed, it is the first half of the encoded body, so the client's decoder fails instead.
     TruncatedJson,
     /// Answer 200 with an HTML login page, as a server behind a login proxy does.
     HtmlLoginPage,
@@ -291,9 +294,12 @@ struct CountersInner {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     writes: AtomicU64,
+    bytes_sent: AtomicU64,
+    body_bytes_sent: AtomicU64,
 }
 
-/// Counters tests can read: requests per route, requests in flight (now and at most), writes applied.
+/// Counters tests can read: requests per route, requests in flight (now and at most), writes applied, bytes
+/// sent.
 #[derive(Debug, Clone, Default)]
 pub struct Counters(Arc<CountersInner>);
 
@@ -329,6 +335,22 @@ impl Counters {
         self.0.writes.load(Ordering::Relaxed)
     }
 
+    /// Every byte written to client sockets since start (or the last reset): status lines and headers, chunked
+    /// framing, HTTP/2 frames, TLS records and response bodies as encoded, i.e. what crossed the wire.
+    ///
+    /// A byte is counted once the socket has taken it, just before the server goes on, so a client that has
+    /// read a whole response on the same single-threaded runtime as the emulator sees it counted.
+    pub fn bytes_sent(&self) -> u64 {
+        self.0.bytes_sent.load(Ordering::Relaxed)
+    }
+
+    /// Response body bytes handed to the connection since start (or the last reset), after content coding: the
+    /// compressed size of a gzip answer, the plain size of an identity one; no headers, chunk or frame overhead.
+    /// Counted before the bytes are written, so a client that has read a body sees all of it counted.
+    pub fn body_bytes_sent(&self) -> u64 {
+        self.0.body_bytes_sent.load(Ordering::Relaxed)
+    }
+
     /// Sets every counter back to zero (the in-flight gauge keeps its current value).
     pub fn reset(&self) {
         self.0
@@ -341,6 +363,8 @@ impl Counters {
             .max_in_flight
             .store(self.in_flight(), Ordering::Relaxed);
         self.0.writes.store(0, Ordering::Relaxed);
+        self.0.bytes_sent.store(0, Ordering::Relaxed);
+        self.0.body_bytes_sent.store(0, Ordering::Relaxed);
     }
 
     /// Counts one request to `path`.
@@ -362,6 +386,18 @@ impl Counters {
         InFlightGuard(self.clone())
     }
 
+    /// Counts `n` bytes taken by a client socket.
+    pub(crate) fn add_bytes_sent(&self, n: usize) {
+        self.0.bytes_sent.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Counts `n` response body bytes handed to a connection.
+    pub(crate) fn add_body_bytes_sent(&self, n: usize) {
+        self.0
+            .body_bytes_sent
+            .fetch_add(n as u64, Ordering::Relaxed);
+    }
+
     /// Counts `n` applied writes.
     pub(crate) fn add_writes(&self, n: u64) {
         self.0.writes.fetch_add(n, Ordering::Relaxed);
@@ -371,6 +407,13 @@ impl Counters {
 /// Decrements the in-flight gauge when dropped.
 #[derive(Debug)]
 pub(crate) struct InFlightGuard(Counters);
+
+impl InFlightGuard {
+    /// The counters this guard belongs to.
+    pub(crate) fn counters(&self) -> &Counters {
+        &self.0
+    }
+}
 
 impl Drop for InFlightGuard {
     fn drop(&mut self) {

@@ -17,8 +17,12 @@
 //! `/api/NN/...` and `.json` suffixes; authentication by Basic, personal access tokens (checksums, expiry, owner
 //! state, allow-lists; minted with `POST /api/apiToken`), OAuth2 bearer tokens (an authorization server with the
 //! code+PKCE and refresh grants), session cookies (`POST /api/auth/login`, the old form login) and the 302/401
-//! answers for unauthenticated requests. [`Faults`] injects failures per route; [`Counters`] shows what arrived.
-//! [`AuthControl`] adds users and credentials from tests.
+//! answers for unauthenticated requests. [`Faults`] injects failures per route; [`Counters`] shows what arrived
+//! and how many bytes left. [`AuthControl`] adds users and credentials from tests.
+//!
+//! On the wire it behaves like a deployment behind DHIS2's recommended nginx: HTTP/1.1 and HTTP/2 (h2c with
+//! prior knowledge on the plain port; ALPN `h2` / `http/1.1` with [`EmulatorBuilder::tls_self_signed`]), and
+//! gzip (or brotli, zstd: [`Compression`]) for text answers of 1 KiB and more when the request accepts it.
 #![deny(missing_docs)]
 #![deny(unreachable_pub)]
 #![forbid(unsafe_code)]
@@ -27,6 +31,7 @@
 
 mod auth;
 mod collections;
+mod compression;
 mod crud;
 mod faults;
 mod fields;
@@ -38,6 +43,7 @@ mod server;
 mod state;
 mod store;
 mod system;
+mod tls;
 mod version;
 mod web;
 
@@ -57,6 +63,7 @@ mod sharing;
 mod tracker;
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use axum::middleware;
 use axum::Router;
@@ -65,6 +72,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use auth::AuthControl;
+pub use compression::{Compression, CompressionParseError};
 pub use faults::{Counters, Fault, FaultPlan, FaultSpecError, Faults, RetryAfter};
 pub use version::{VersionParseError, VersionProfile};
 
@@ -92,6 +100,8 @@ pub enum EmulatorError {
     Import(String),
     /// A fault specification was invalid.
     Fault(FaultSpecError),
+    /// The self-signed TLS chain could not be made or its CA file written.
+    Tls(String),
 }
 
 impl std::fmt::Display for EmulatorError {
@@ -101,6 +111,7 @@ impl std::fmt::Display for EmulatorError {
             EmulatorError::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
             EmulatorError::Import(e) => write!(f, "cannot import metadata: {e}"),
             EmulatorError::Fault(e) => write!(f, "invalid fault: {e}"),
+            EmulatorError::Tls(e) => write!(f, "cannot set up TLS: {e}"),
         }
     }
 }
@@ -111,7 +122,7 @@ impl std::error::Error for EmulatorError {
             EmulatorError::Version(e) => Some(e),
             EmulatorError::Bind(_, e) => Some(e),
             EmulatorError::Fault(e) => Some(e),
-            EmulatorError::Import(_) => None,
+            EmulatorError::Import(_) | EmulatorError::Tls(_) => None,
         }
     }
 }
@@ -127,6 +138,8 @@ pub struct EmulatorBuilder {
     listen: Option<SocketAddr>,
     admin: (String, String),
     faults: Vec<String>,
+    compression: Compression,
+    tls_self_signed: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -140,6 +153,8 @@ impl Default for EmulatorBuilder {
             listen: None,
             admin: ("admin".to_string(), "district".to_string()),
             faults: Vec::new(),
+            compression: Compression::default(),
+            tls_self_signed: false,
         }
     }
 }
@@ -194,6 +209,21 @@ impl EmulatorBuilder {
         self
     }
 
+    /// How responses are compressed (default [`Compression::Gzip`]: gzip for text answers of at least
+    /// [`Compression::MIN_LENGTH`] bytes when the request's `Accept-Encoding` accepts it; see [`Compression`]).
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Serves HTTPS (ALPN `h2` and `http/1.1`) with a certificate for `localhost`, `127.0.0.1`, `::1` and the
+    /// listen address, signed by a CA generated at start; [`Emulator::ca_pem`] / [`Emulator::ca_path`] give that
+    /// CA to trust. [`Emulator::url`] is then `https://127.0.0.1:PORT`.
+    pub fn tls_self_signed(mut self) -> Self {
+        self.tls_self_signed = true;
+        self
+    }
+
     /// Builds the state and starts serving.
     pub async fn start(self) -> Result<Emulator, EmulatorError> {
         let version = VersionProfile::parse(&self.version).map_err(EmulatorError::Version)?;
@@ -237,13 +267,37 @@ impl EmulatorBuilder {
         let local = listener
             .local_addr()
             .map_err(|e| EmulatorError::Bind(addr, e))?;
+        let (tls, acceptor) = if self.tls_self_signed {
+            let chain = tls::self_signed(local.ip()).map_err(EmulatorError::Tls)?;
+            let path = std::env::temp_dir().join(format!(
+                "dhis2-emulator-ca-{}-{}.pem",
+                std::process::id(),
+                local.port()
+            ));
+            std::fs::write(&path, &chain.ca_pem)
+                .map_err(|e| EmulatorError::Tls(format!("cannot write {}: {e}", path.display())))?;
+            let files = TlsFiles {
+                ca_pem: chain.ca_pem,
+                ca_path: path,
+            };
+            (Some(files), Some(chain.acceptor))
+        } else {
+            (None, None)
+        };
+        let options = server::ServeOptions {
+            compression: compression::layer(self.compression),
+            tls: acceptor,
+        };
         let app = router(state.clone());
-        let task = tokio::spawn(server::serve(listener, app, state.clone()));
+        let task = tokio::spawn(server::serve(listener, app, state.clone(), options));
+        let scheme = if tls.is_some() { "https" } else { "http" };
         Ok(Emulator {
-            url: format!("http://{local}"),
+            url: format!("{scheme}://{local}"),
             addr: local,
             state,
             task,
+            tls,
+            compression: self.compression,
         })
     }
 }
@@ -336,6 +390,14 @@ pub struct Emulator {
     addr: SocketAddr,
     state: AppState,
     task: JoinHandle<()>,
+    tls: Option<TlsFiles>,
+    compression: Compression,
+}
+
+/// The CA of a TLS emulator: its PEM, and the temporary file holding it (removed when the emulator is dropped).
+struct TlsFiles {
+    ca_pem: String,
+    ca_path: PathBuf,
 }
 
 impl std::fmt::Debug for Emulator {
@@ -343,6 +405,8 @@ impl std::fmt::Debug for Emulator {
         f.debug_struct("Emulator")
             .field("url", &self.url)
             .field("version", &self.state.version().as_str())
+            .field("compression", &self.compression)
+            .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -353,7 +417,8 @@ impl Emulator {
         EmulatorBuilder::default()
     }
 
-    /// The base URL, e.g. `http://127.0.0.1:40123` (the API is under `/api`).
+    /// The base URL, e.g. `http://127.0.0.1:40123`, or `https://127.0.0.1:40123` with TLS (the API is under
+    /// `/api`).
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -361,6 +426,23 @@ impl Emulator {
     /// The socket address served.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The CA certificate (PEM) that signed the server certificate, when serving TLS
+    /// ([`EmulatorBuilder::tls_self_signed`]); trust it to connect.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.ca_pem.as_str())
+    }
+
+    /// A temporary file holding [`Emulator::ca_pem`] (for tools that take a CA file, e.g. `curl --cacert`); it
+    /// is removed when the emulator is dropped.
+    pub fn ca_path(&self) -> Option<&Path> {
+        self.tls.as_ref().map(|t| t.ca_path.as_path())
+    }
+
+    /// The response compression in force.
+    pub fn compression(&self) -> Compression {
+        self.compression
     }
 
     /// The emulated version string.
@@ -408,5 +490,8 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(t) = &self.tls {
+            let _ = std::fs::remove_file(&t.ca_path);
+        }
     }
 }

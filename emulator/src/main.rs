@@ -1,14 +1,15 @@
 //! The `dhis2-emulator` binary:
-//! `dhis2-emulator --listen 127.0.0.1:8080 --version 2.42.6 [--seed demo|empty] [--import metadata.json] [--fault ROUTE=SPEC ...]`.
+//! `dhis2-emulator --listen 127.0.0.1:8080 --version 2.42.6 [--seed demo|empty] [--import metadata.json] [--fault ROUTE=SPEC ...]
+//! [--compression off|gzip|br|zstd] [--tls-self-signed]`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use dhis2_emulator::{Emulator, Seed};
+use dhis2_emulator::{Compression, Emulator, Seed};
 
 const USAGE: &str = "usage: dhis2-emulator [--listen ADDR] [--version VERSION] [--seed demo|empty] \
 [--import FILE.json]... [--fault ROUTE=SPEC]... [--synthetic-data-values N] \
-[--synthetic-org-units N]
+[--synthetic-org-units N] [--compression off|gzip|br|zstd] [--tls-self-signed]
 
   --listen ADDR      address to serve (default 127.0.0.1:8080)
   --version VERSION  DHIS2 version to emulate, 2.39 to 2.44 (default 2.42.6)
@@ -17,8 +18,16 @@ const USAGE: &str = "usage: dhis2-emulator [--listen ADDR] [--version VERSION] [
   --fault ROUTE=SPEC inject faults, e.g. /api/me=503,503,pass or /api/dataElements*=repeat:delay-headers=500ms
                      steps: STATUS, STATUS+retry=SECS, STATUS+retry-date=SECS, delay-headers=DUR, delay-body=DUR,
                      reset, reset-body, truncated, html-login, empty, redirect[30x]=LOCATION, pass
+                     (on HTTP/2, reset and reset-body reset the request's stream, not the connection)
   --synthetic-data-values N  data value exports generate N rows on the fly (about 281 bytes each)
-  --synthetic-org-units N    add N generated org units (for large-list and paging tests)";
+  --synthetic-org-units N    add N generated org units (for large-list and paging tests)
+  --compression KIND         response compression like a deployment's nginx: gzip (default), br, zstd or off;
+                             only text answers (JSON, XML, JavaScript, text/*) of 1024 bytes or more, or streamed,
+                             and only when the request's Accept-Encoding accepts that coding
+  --tls-self-signed          serve https (ALPN h2 and http/1.1) with a certificate signed by a CA generated at
+                             start; prints the path of the CA's PEM file to trust (removed on exit)
+
+Every port speaks HTTP/1.1 and HTTP/2 (plain: h2c with prior knowledge).";
 
 struct Args {
     listen: SocketAddr,
@@ -28,6 +37,8 @@ struct Args {
     faults: Vec<String>,
     synthetic: Option<u64>,
     synthetic_org_units: usize,
+    compression: Compression,
+    tls: bool,
 }
 
 fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
@@ -39,6 +50,8 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Stri
         faults: Vec::new(),
         synthetic: None,
         synthetic_org_units: 0,
+        compression: Compression::default(),
+        tls: false,
     };
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
@@ -73,6 +86,12 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Option<Args>, Stri
                     .parse()
                     .map_err(|_| format!("--synthetic-org-units `{v}` is not a number"))?;
             }
+            "--compression" => {
+                args.compression = value("--compression")?
+                    .parse()
+                    .map_err(|e| format!("--compression: {e}"))?;
+            }
+            "--tls-self-signed" => args.tls = true,
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -118,7 +137,12 @@ async fn main() -> ExitCode {
     if let Some(n) = args.synthetic {
         builder = builder.synthetic_data_values(n);
     }
-    builder = builder.synthetic_org_units(args.synthetic_org_units);
+    builder = builder
+        .synthetic_org_units(args.synthetic_org_units)
+        .compression(args.compression);
+    if args.tls {
+        builder = builder.tls_self_signed();
+    }
     let emu = match builder.start().await {
         Ok(e) => e,
         Err(e) => {
@@ -136,9 +160,32 @@ async fn main() -> ExitCode {
         "API: {}/api   credentials: {user}/{pass}   (Ctrl-C to stop)",
         emu.url()
     );
-    if let Err(e) = emu.run_until_ctrl_c().await {
+    println!("HTTP/1.1 and HTTP/2; compression: {}", emu.compression());
+    if let Some(path) = emu.ca_path() {
+        println!("CA certificate to trust: {}", path.display());
+    }
+    // Ctrl-C or SIGTERM end it; dropping the emulator then removes the CA file.
+    let stopped = tokio::select! {
+        r = tokio::signal::ctrl_c() => r,
+        () = terminated() => Ok(()),
+    };
+    drop(emu);
+    if let Err(e) = stopped {
         eprintln!("error: waiting for Ctrl-C failed: {e}");
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// Resolves on SIGTERM (never where there is no such signal, or it cannot be watched).
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            term.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await
 }
