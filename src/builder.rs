@@ -298,7 +298,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Which HTTP versions to speak. Default [`HttpProtocol::Negotiate`]: ALPN `h2` then `http/1.1` over TLS,
+    /// Which HTTP versions to speak. Default [`HttpProtocol::Negotiate`](crate::HttpProtocol::Negotiate): ALPN `h2` then `http/1.1` over TLS,
     /// HTTP/1.1 on plain http.
     pub fn http_protocol(mut self, protocol: crate::HttpProtocol) -> Self {
         self.protocol = protocol;
