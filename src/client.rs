@@ -94,13 +94,24 @@ fn base_and_origin(base: &Url) -> Result<(Uri, Uri), Error> {
     Ok((to_uri(base)?, to_uri(&origin)?))
 }
 
+/// `true` when `path` is `prefix` or lies below it, compared by whole segments (`/dhis2x` is not under `/dhis2`).
+/// `prefix` has no trailing `/`; the empty prefix (a base URL at the root) holds every path.
+fn path_is_under(path: &str, prefix: &str) -> bool {
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
 /// Builds the absolute URL of `path` (relative to the base URL, or an absolute URL under it) plus `params`.
+/// The result is always under the base URL: an absolute URL must share its origin and lie under its path
+/// (whole segments), and a relative path whose `..` segments would climb above it is refused.
 pub(crate) fn build_url(base: &Url, path: &str, params: &[(&str, &str)]) -> Result<Url, Error> {
     let prefix = base.path().trim_end_matches('/');
     let mut url = if path.starts_with("http://") || path.starts_with("https://") {
         let url = Url::parse(path)
             .map_err(|e| Error::Config(format!("{path:?} is not a valid URL: {e}")))?;
-        if !handshake::same_origin(&url, base) || !url.path().starts_with(prefix) {
+        if !handshake::same_origin(&url, base) || !path_is_under(url.path(), prefix) {
             return Err(Error::Config(format!(
                 "{path} is not under the client's base URL {base}"
             )));
@@ -114,6 +125,11 @@ pub(crate) fn build_url(base: &Url, path: &str, params: &[(&str, &str)]) -> Resu
         };
         let mut url = base.clone();
         url.set_path(&format!("{prefix}/{p}"));
+        if !path_is_under(url.path(), prefix) {
+            return Err(Error::Config(format!(
+                "{path:?} climbs out of the client's base URL {base}"
+            )));
+        }
         url.set_query(q);
         url
     };
@@ -128,8 +144,9 @@ pub(crate) fn build_url(base: &Url, path: &str, params: &[(&str, &str)]) -> Resu
 
 /// The request URI of `path` and `params`, equal to `build_url(..)` parsed as a URI. The usual relative path,
 /// whose characters the URL parser would keep as they are, is joined directly onto `root` (the base URL as a URI:
-/// its scheme and authority are reused, only the path and query are new); anything else (an absolute URL, `%`,
-/// dot segments, characters to escape) goes through [`build_url`].
+/// its scheme and authority are reused, only the path and query are new); anything else (an absolute URL, dot
+/// segments, characters to escape) goes through [`build_url`]. Percent escapes are kept as they are on both
+/// paths, so a segment an accessor encoded (`a%2Fb`) reaches the server as one segment.
 pub(crate) fn request_uri(
     base: &Url,
     root: &Uri,
@@ -164,10 +181,11 @@ fn plain_path_and_query(base: &Url, path: &str, params: &[(&str, &str)]) -> Opti
         Some((p, q)) => (p, Some(q)),
         None => (rel, None),
     };
-    let path_kept = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b);
+    // `%` is kept as is by the URL parser too, so an encoded segment (`a%2Fb`) stays one segment here as there.
+    let path_kept = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b);
     let query_kept = |b: u8| b.is_ascii_alphanumeric() || b"-._~!$&()*+,;=:@/?%".contains(&b);
     if !p.bytes().all(path_kept)
-        || p.split('/').any(|seg| seg == "." || seg == "..")
+        || p.split('/').any(is_dot_segment)
         || !q.map_or(true, |q| q.bytes().all(query_kept))
     {
         return None;
@@ -193,6 +211,19 @@ fn plain_path_and_query(base: &Url, path: &str, params: &[(&str, &str)]) -> Opti
         pairs.append_pair(k, v);
     }
     Some(pairs.finish())
+}
+
+/// A segment the URL parser resolves as `.` or `..`: those, with `.` also spelled `%2e` in any case (WHATWG URL).
+fn is_dot_segment(seg: &str) -> bool {
+    let seg = seg.as_bytes();
+    let dot = |s: &[u8]| s == b"." || s.eq_ignore_ascii_case(b"%2e");
+    match seg.len() {
+        1 | 3 => dot(seg),
+        2 => seg == b"..",
+        4 => (dot(&seg[..1]) && dot(&seg[1..])) || (dot(&seg[..3]) && dot(&seg[3..])),
+        6 => dot(&seg[..3]) && dot(&seg[3..]),
+        _ => false,
+    }
 }
 
 /// Decodes JSON into `T`, reporting the JSON path of a failure.
@@ -451,7 +482,7 @@ impl Dhis2Client {
                     low_speed: cfg.low_speed,
                     layers: cfg.layers.clone(),
                 };
-                (stack::assemble(&stack, probe.clone()), base, true)
+                (stack::assemble(&stack, probe.clone())?, base, true)
             }
         };
         let Some(handle) = probe else {
@@ -1070,6 +1101,75 @@ mod tests {
     }
 
     #[test]
+    fn absolute_urls_must_be_under_the_base_by_whole_segments() {
+        let base = parse_base_url("https://h.example/dhis").unwrap();
+        for outside in [
+            "https://h.example/dhisx/api/me",
+            "https://h.example/dhis2/api/me",
+            "https://h.example/dhis%2Fapi/me",
+            "https://h.example/",
+            "https://h.example/other/dhis/api/me",
+            "https://h.example/dhis/../api/me",
+            "http://h.example/dhis/api/me",
+            "https://h.example:8443/dhis/api/me",
+        ] {
+            let err = build_url(&base, outside, &[]).unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{outside}");
+        }
+        for inside in [
+            "https://h.example/dhis",
+            "https://h.example/dhis/",
+            "https://h.example/dhis/api/me",
+            "https://H.EXAMPLE:443/dhis/api/me?x=1",
+        ] {
+            assert!(build_url(&base, inside, &[]).is_ok(), "{inside}");
+        }
+        // A base at the root holds every path of its origin.
+        let root = parse_base_url("https://h.example").unwrap();
+        assert!(build_url(&root, "https://h.example/anything", &[]).is_ok());
+    }
+
+    #[test]
+    fn relative_paths_cannot_climb_out_of_the_base() {
+        let base = parse_base_url("https://h.example/dhis").unwrap();
+        let root = to_uri(&base).unwrap();
+        for outside in [
+            "../x",
+            "api/../../x",
+            "api/%2e%2e/%2E%2e/x",
+            "/../dhisx/api",
+        ] {
+            assert!(build_url(&base, outside, &[]).is_err(), "{outside}");
+            assert!(
+                request_uri(&base, &root, outside, &[]).is_err(),
+                "{outside}"
+            );
+        }
+        assert_eq!(
+            build_url(&base, "api/x/../me", &[]).unwrap().as_str(),
+            "https://h.example/dhis/api/me"
+        );
+    }
+
+    #[test]
+    fn encoded_segments_stay_one_segment_on_both_paths() {
+        let base = parse_base_url("https://h.example/dhis").unwrap();
+        let root = to_uri(&base).unwrap();
+        let path = "api/dataStore/a%2Fb/..%2F..%2Fusers%3Fx%23y";
+        let want = "https://h.example/dhis/api/dataStore/a%2Fb/..%2F..%2Fusers%3Fx%23y";
+        // The direct join takes it (no parser round), and the URL parser agrees byte for byte.
+        assert!(plain_path_and_query(&base, path, &[]).is_some());
+        assert_eq!(
+            request_uri(&base, &root, path, &[]).unwrap().to_string(),
+            want
+        );
+        assert_eq!(build_url(&base, path, &[]).unwrap().as_str(), want);
+        for dots in ["api/%2e", "api/%2E%2e/x", "api/.%2e/x", "api/%2e./x"] {
+            assert!(plain_path_and_query(&base, dots, &[]).is_none(), "{dots}");
+        }
+    }
+
+    #[test]
     fn direct_join_matches_the_url_parser() {
         let bases = [
             "https://h.example/dhis/",
@@ -1089,6 +1189,14 @@ mod tests {
             "api/./x",
             "api/../x",
             "api/%2e%2e/x",
+            "api/%2E/x",
+            "api/.%2e/x",
+            "api/a%2Fb/c",
+            "api/100%",
+            "api/%zz",
+            "../x",
+            "api/../../x",
+            "https://h.example/dhisx/api/x",
             "api/x?q=a b#frag",
             "api/x?q='1'",
             "api/\\x",

@@ -40,6 +40,7 @@ mod error;
 mod handshake;
 mod json;
 pub mod models;
+mod path;
 mod profile;
 mod proxy;
 pub mod query;

@@ -176,7 +176,9 @@ impl<S> Stackable for S where
 
 /// Assembles the stack; with `probe`, the version probe layer goes on top (its handle must be primed by the
 /// caller first, or the first request probes). Cheap: the hyper client (and so the connection pool) is shared.
-pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> BoxService {
+/// Fails with [`Error::Config`] when the auth layer refuses the origin (it fails closed; a base URL that
+/// `parse_base_url` accepted always has a usable one).
+pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> Result<BoxService, Error> {
     let transport = ServiceBuilder::new()
         .layer(HttpTraceLayer::new())
         .option_layer(
@@ -196,7 +198,9 @@ pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> BoxServ
     let auth = cfg
         .auth
         .as_ref()
-        .map(|provider| AuthLayer::from_arc(provider.clone()).for_origin(cfg.origin.clone()));
+        .map(|provider| AuthLayer::from_arc(provider.clone()).for_origin(cfg.origin.clone()))
+        .transpose()
+        .map_err(|e| Error::Config(format!("auth: {e}")))?;
     let svc = ServiceBuilder::new()
         .option_layer(cfg.retry.clone().map(retry_layer))
         .map_err(Into::<BoxError>::into)
@@ -204,13 +208,13 @@ pub(crate) fn assemble(cfg: &StackConfig, probe: Option<ProbeHandle>) -> BoxServ
         .map_err(Into::<BoxError>::into)
         .service(transport);
     if cfg.layers.is_empty() {
-        top(cfg, svc, probe)
+        Ok(top(cfg, svc, probe))
     } else {
         let mut svc = BoxCloneSyncService::new(svc);
         for layer in cfg.layers.iter().rev() {
             svc = layer(svc);
         }
-        top(cfg, svc, probe)
+        Ok(top(cfg, svc, probe))
     }
 }
 

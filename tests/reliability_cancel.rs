@@ -139,7 +139,7 @@ async fn cancel_job_wait_leaves_nothing_running() {
     })
     .await;
     let c = client(&srv.url, 1).await;
-    let job = JobRef::new("DATAVALUE_IMPORT", "aBcDeFgHiJk");
+    let job = JobRef::new("DATAVALUE_IMPORT", "aBcDeFgHiJk").unwrap();
     let tasks = c.tasks();
     let wait = tasks.wait(&job, WaitOptions::new().interval(Duration::from_millis(20)));
     assert!(

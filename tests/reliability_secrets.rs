@@ -182,6 +182,7 @@ async fn secrets_auth_headers_are_marked_sensitive() {
         });
         let svc = AuthLayer::new(provider)
             .for_origin("http://dhis2.example".parse().unwrap())
+            .unwrap()
             .layer(inner);
         let req = http::Request::get("http://dhis2.example/api/me")
             .body(dhis2::RequestBody::empty())
@@ -230,6 +231,7 @@ async fn secrets_auth_headers_are_marked_sensitive() {
     });
     let svc = AuthLayer::new(PatAuth::new(PAT))
         .for_origin("http://dhis2.example".parse().unwrap())
+        .unwrap()
         .layer(inner);
     let req = http::Request::get("http://elsewhere.example/api/me")
         .body(dhis2::RequestBody::empty())

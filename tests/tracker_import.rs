@@ -159,7 +159,7 @@ async fn a_started_tracker_job_can_be_followed_through_system_tasks() {
         job.notifications_path(),
         format!("api/tracker/jobs/{}", job.id())
     );
-    let generic = dhis2::accessors::tasks::JobRef::new("TRACKER_IMPORT_JOB", job.id());
+    let generic = dhis2::accessors::tasks::JobRef::new("TRACKER_IMPORT_JOB", job.id()).unwrap();
     let outcome = client.tasks().wait(&generic, fast_wait()).await.unwrap();
     assert!(
         outcome.last_message().is_some_and(|m| m.contains("OK")),

@@ -108,6 +108,11 @@ pub enum AuthError {
     /// The OAuth2 authorization-code flow failed.
     #[error("OAuth2 authorization flow: {0}")]
     Flow(String),
+    /// [`AuthLayer::for_origin`] was given a URI that names no origin (a relative URI such as `/api`, or one
+    /// without an http/https scheme or a host). Credentials bound to it would go to every origin, so no layer is
+    /// built. The URI is not repeated (it could carry user info).
+    #[error("credentials can only be bound to an absolute http or https URI with a host; the origin given has {0}")]
+    InvalidOrigin(&'static str),
     /// A transport or storage failure.
     #[error("{context}: {source}")]
     Other {
@@ -202,10 +207,24 @@ impl AuthLayer {
     }
 
     /// Only requests to `origin`'s scheme, host and port (default ports filled in) get credentials; requests with
-    /// a relative URI count as same-origin. A URI without scheme or host removes the restriction.
-    pub fn for_origin(mut self, origin: Uri) -> Self {
-        self.origin = Origin::of(&origin);
-        self
+    /// a relative URI count as same-origin (a stack resolves them against its base URL before they are sent).
+    ///
+    /// Fails closed: an `origin` that is not an absolute `http`/`https` URI with a host (a relative URI such as
+    /// `/api`, a bare `host:port`) is [`AuthError::InvalidOrigin`], never a layer without the restriction.
+    pub fn for_origin(mut self, origin: Uri) -> Result<Self, AuthError> {
+        let scheme = origin
+            .scheme_str()
+            .ok_or(AuthError::InvalidOrigin("no scheme"))?;
+        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+            return Err(AuthError::InvalidOrigin(
+                "a scheme other than http or https",
+            ));
+        }
+        if origin.host().map_or(true, str::is_empty) {
+            return Err(AuthError::InvalidOrigin("no host"));
+        }
+        self.origin = Some(Origin::of(&origin).ok_or(AuthError::InvalidOrigin("no host"))?);
+        Ok(self)
     }
 
     /// The provider.
@@ -396,6 +415,7 @@ mod tests {
         let layer = || {
             AuthLayer::new(PatAuth::new("t"))
                 .for_origin("https://play.dhis2.org/dev".parse().unwrap())
+                .unwrap()
         };
         assert!(headers_sent(layer(), "/api/me")
             .await
@@ -422,6 +442,31 @@ mod tests {
                 "{other}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn for_origin_fails_closed_without_an_absolute_http_origin() {
+        for bad in [
+            "/api",
+            "/",
+            "*",
+            "play.dhis2.org:443",
+            "ftp://play.dhis2.org/",
+        ] {
+            let uri: Uri = bad.parse().unwrap();
+            let err = AuthLayer::new(PatAuth::new("secret-token"))
+                .for_origin(uri)
+                .unwrap_err();
+            assert!(matches!(err, AuthError::InvalidOrigin(_)), "{bad}: {err:?}");
+            assert!(!err.to_string().contains("secret-token"));
+        }
+        // A good origin still restricts: another host gets nothing.
+        let layer = AuthLayer::new(PatAuth::new("t"))
+            .for_origin("http://dhis2.example".parse().unwrap())
+            .unwrap();
+        assert!(!headers_sent(layer, "http://other.example/api/me")
+            .await
+            .contains_key(AUTHORIZATION));
     }
 
     #[test]

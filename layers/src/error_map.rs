@@ -3,8 +3,8 @@
 //! Rules: a 2xx with an empty body becomes `{}` for 204 and for any method but GET; a GET answered with an empty
 //! 2xx is [`MappedError::EmptyRead`] (DHIS2 does this for data outside the account's scope). A 2xx whose body is
 //! not JSON (content type not JSON *and* the body does not start with `{` or `[`) is [`MappedError::NotJson`]; valid
-//! JSON with a wrong content type is accepted. 401, and a 3xx to a login page, are [`MappedError::Unauthorized`];
-//! every other non-2xx is [`MappedError::Api`].
+//! JSON with a wrong content type is accepted. 401, and a 3xx to one of DHIS2's login pages
+//! ([`is_login_location`]), are [`MappedError::Unauthorized`]; every other non-2xx is [`MappedError::Api`].
 
 use std::fmt;
 use std::future::Future;
@@ -488,7 +488,7 @@ pub fn classify_collected(
     }
     if status.is_redirection() {
         if let Some(location) = header(LOCATION) {
-            if location.to_ascii_lowercase().contains("login") {
+            if is_login_location(&location) {
                 return Err(MappedError::Unauthorized {
                     method: method.clone(),
                     path: path.to_owned(),
@@ -513,6 +513,35 @@ pub fn classify_collected(
         message,
         body,
         headers: parts.headers,
+    })
+}
+
+/// `true` when a redirect's `Location` is one of DHIS2's login pages (WIRE 12.3, 12.4): the last segment of its
+/// path, under any context path, is `login.action` (`/dhis-web-commons/security/login.action` on 2.39 and 2.40,
+/// the form login `/dhis-web-commons-security/login.action`), `dhis-web-login` (2.41, 2.42) or `login` (`/login/`
+/// on 2.43+, `/api/auth/login`). A trailing `/` or `/index.html`, a query and a fragment are allowed; the host is
+/// not compared (DHIS2 builds the `Location` from the request's own). A location that merely contains "login"
+/// (`/api/loginStats`, `https://other/login-help`) is not a login page.
+pub fn is_login_location(location: &str) -> bool {
+    let end = location.find(['?', '#']).unwrap_or(location.len());
+    let mut path = &location[..end];
+    // Drop a `scheme://authority` or `//authority` in front.
+    if let Some(rest) = path
+        .find("://")
+        .map(|i| &path[i + 3..])
+        .or_else(|| path.strip_prefix("//"))
+    {
+        path = rest.find('/').map_or("", |i| &rest[i..]);
+    }
+    let mut segments = path.split('/').filter(|s| !s.is_empty()).rev();
+    let last = match segments.next() {
+        Some(s) if s.eq_ignore_ascii_case("index.html") => segments.next(),
+        other => other,
+    };
+    last.is_some_and(|s| {
+        ["login", "login.action", "dhis-web-login"]
+            .iter()
+            .any(|page| s.eq_ignore_ascii_case(page))
     })
 }
 
@@ -693,6 +722,58 @@ mod tests {
             .unwrap();
         let e = run(ErrorMapLayer::new(), Method::GET, r).await.unwrap_err();
         assert!(matches!(e, MappedError::Api { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn login_locations_are_dhis2_login_routes_only() {
+        for login in [
+            "https://h/dhis-web-login/",
+            "/dhis-web-login/",
+            "/dhis-web-login",
+            "https://h/dhis/dhis-web-login/index.html",
+            "/dhis-web-commons/security/login.action",
+            "http://h:8080/dhis/dhis-web-commons/security/login.action?x=1",
+            "/dhis-web-commons-security/login.action",
+            "/login/",
+            "https://h/login#/",
+            "//h/dhis/login/",
+            "/api/auth/login",
+            "/api/authentication/login",
+            "/login.action",
+            "/LOGIN/",
+        ] {
+            assert!(is_login_location(login), "{login}");
+        }
+        for other in [
+            "/api/loginStats",
+            "https://other/login-help",
+            "/api/me",
+            "https://h/api/dataElements?filter=name:eq:login",
+            "https://login.example.org/api/me",
+            "/dhis-web-login-extra/",
+            "/login.actions",
+            "/loginx",
+            "/api/login/other",
+            "",
+        ] {
+            assert!(!is_login_location(other), "{other}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_redirect_that_only_mentions_login_is_an_api_error() {
+        for location in ["/api/loginStats", "https://other/login-help"] {
+            let r = Response::builder()
+                .status(302)
+                .header(LOCATION, location)
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            let e = run(ErrorMapLayer::new(), Method::GET, r).await.unwrap_err();
+            assert!(
+                matches!(e, MappedError::Api { status, .. } if status == StatusCode::FOUND),
+                "{location}: {e:?}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -28,7 +28,7 @@ pub use base_url::{BaseUrl, BaseUrlLayer};
 pub use body::{BoxError, RequestBody, ResponseBody};
 pub use decompression::{Decompression, DecompressionLayer};
 pub use default_headers::{DefaultHeaders, DefaultHeadersLayer};
-pub use error_map::{ErrorMap, ErrorMapLayer, MappedError};
+pub use error_map::{is_login_location, ErrorMap, ErrorMapLayer, MappedError};
 pub use retry::{ErrorClass, Retry, RetryAttempts, RetryLayer, RetryPolicy};
 pub use secret::Secret;
 pub use timeout::{IdleBody, LowSpeed, Timeout, TimeoutLayer};

@@ -274,11 +274,7 @@ impl DataValues<'_> {
                 "POST {path}: the answer carries no job configuration"
             ))
         })?;
-        JobRef::from_job(job).ok_or_else(|| {
-            Error::Config(format!(
-                "POST {path}: the job configuration has no id or job type"
-            ))
-        })
+        JobRef::from_job(job).map_err(|e| Error::Config(format!("POST {path}: {e}")))
     }
 
     /// Imports as an async job, waits for it (polling per `wait`) and returns the job's ImportSummary.

@@ -1,4 +1,7 @@
 //! `client.datastore()`: the key-value store (`/api/dataStore/{namespace}/{key}`) holding arbitrary JSON.
+//!
+//! Namespaces and keys may hold any characters: each is sent as one percent-encoded path segment. An empty
+//! namespace or key, `.` and `..` are refused with [`Error::Config`] before anything is sent.
 
 use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -6,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::exchange::{self, Payload};
-use crate::{Dhis2Client, Error};
+use crate::{path, Dhis2Client, Error};
 
 /// Datastore endpoints. Get one with [`Dhis2Client::datastore`].
 #[derive(Debug, Clone, Copy)]
@@ -21,15 +24,22 @@ impl Dhis2Client {
     }
 }
 
-/// Percent-encodes one path segment (namespaces and keys may hold spaces and other characters).
-fn segment(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
+/// `api/dataStore/{namespace}`, the namespace as one encoded segment (it may hold spaces, `/` and the like; an
+/// empty one, `.` and `..` are refused).
+fn namespace_path(namespace: &str) -> Result<String, Error> {
+    Ok(format!(
+        "api/dataStore/{}",
+        path::segment("datastore namespace", namespace)?
+    ))
 }
 
-fn entry_path(namespace: &str, key: &str) -> String {
-    format!("api/dataStore/{}/{}", segment(namespace), segment(key))
+/// `api/dataStore/{namespace}/{key}`, each as one encoded segment.
+fn entry_path(namespace: &str, key: &str) -> Result<String, Error> {
+    Ok(format!(
+        "{}/{}",
+        namespace_path(namespace)?,
+        path::segment("datastore key", key)?
+    ))
 }
 
 fn body_of<T: Serialize + ?Sized>(value: &T) -> Result<Payload, Error> {
@@ -45,7 +55,7 @@ impl Datastore<'_> {
     /// The keys of a namespace ([`Error::Api`] with 404 when the namespace does not exist).
     pub async fn keys(&self, namespace: &str) -> Result<Vec<String>, Error> {
         self.client
-            .get(&format!("api/dataStore/{}/keys", segment(namespace)), &[])
+            .get(&format!("{}/keys", namespace_path(namespace)?), &[])
             .await
     }
 
@@ -58,7 +68,7 @@ impl Datastore<'_> {
         let (status, bytes, path) = exchange::collect(
             self.client,
             Method::GET,
-            &entry_path(namespace, key),
+            &entry_path(namespace, key)?,
             &[],
             None,
         )
@@ -109,7 +119,7 @@ impl Datastore<'_> {
         exchange::mapped(
             self.client,
             method,
-            &entry_path(namespace, key),
+            &entry_path(namespace, key)?,
             &[],
             Some(body),
         )
@@ -137,7 +147,7 @@ impl Datastore<'_> {
         match exchange::mapped(
             self.client,
             Method::DELETE,
-            &entry_path(namespace, key),
+            &entry_path(namespace, key)?,
             &[],
             None,
         )
@@ -151,7 +161,7 @@ impl Datastore<'_> {
 
     /// Deletes a namespace with all its keys; `false` when it did not exist.
     pub async fn delete_namespace(&self, namespace: &str) -> Result<bool, Error> {
-        let path = format!("api/dataStore/{}", segment(namespace));
+        let path = namespace_path(namespace)?;
         match exchange::mapped(self.client, Method::DELETE, &path, &[], None).await {
             Ok(_) => Ok(true),
             Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(false),
@@ -165,8 +175,15 @@ mod tests {
     #[test]
     fn encodes_segments() {
         assert_eq!(
-            super::entry_path("my app", "a/b"),
+            super::entry_path("my app", "a/b").unwrap(),
             "api/dataStore/my%20app/a%2Fb"
         );
+        assert_eq!(
+            super::entry_path("a.b", "x?y#z").unwrap(),
+            "api/dataStore/a.b/x%3Fy%23z"
+        );
+        assert!(super::entry_path("..", "k").is_err());
+        assert!(super::entry_path("ns", ".").is_err());
+        assert!(super::entry_path("ns", "").is_err());
     }
 }

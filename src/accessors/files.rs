@@ -7,7 +7,7 @@ use tokio::io::AsyncWrite;
 
 use super::exchange::{self, Payload};
 use super::progress::{stream_get, Progress};
-use crate::{Dhis2Client, Error};
+use crate::{path, Dhis2Client, Error};
 
 /// File resource endpoints. Get one with [`Dhis2Client::files`].
 #[derive(Debug, Clone, Copy)]
@@ -57,37 +57,52 @@ impl Upload {
     }
 }
 
-/// Builds a `multipart/form-data` body with one `file` part; returns the body and its boundary.
-fn multipart(upload: &Upload) -> (Vec<u8>, String) {
+/// Refuses a multipart header value that could end its header line: CR, LF and other control characters would
+/// let a file name or content type add headers or parts of its own.
+fn header_safe<'a>(what: &str, value: &'a str) -> Result<&'a str, Error> {
+    match value.chars().find(|c| c.is_control() && *c != '\t') {
+        Some(c) => Err(Error::Config(format!(
+            "upload {what} {value:?} contains the control character {c:?}, which cannot go into a multipart header"
+        ))),
+        None => Ok(value),
+    }
+}
+
+/// Builds a `multipart/form-data` body with one `file` part; returns the body and its boundary. A file name or
+/// content type with a line break or another control character is refused; a `"` in the file name is sent as
+/// `%22`, as browsers do (WHATWG multipart/form-data encoding).
+fn multipart(upload: &Upload) -> Result<(Vec<u8>, String), Error> {
+    let name = header_safe("file name", &upload.file_name)?.replace('"', "%22");
+    let content_type = header_safe("content type", &upload.content_type)?.trim();
+    if content_type.is_empty() {
+        return Err(Error::Config(
+            "upload content type is empty: name the file's media type (e.g. `application/pdf`)"
+                .into(),
+        ));
+    }
     let mut rng = rand::thread_rng();
     let boundary: String = (0..24)
         .map(|_| char::from(b"0123456789abcdef"[rng.gen_range(0..16)]))
         .collect();
     let boundary = format!("dhis2rs{boundary}");
-    // Quotes and line breaks in a file name would break the header; DHIS2 keeps the name only for display.
-    let name: String = upload
-        .file_name
-        .chars()
-        .filter(|c| !matches!(c, '"' | '\r' | '\n'))
-        .collect();
     let mut body = Vec::with_capacity(upload.data.len() + 256);
     body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
     body.extend_from_slice(
         format!("Content-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n")
             .as_bytes(),
     );
-    body.extend_from_slice(
-        format!("Content-Type: {}\r\n\r\n", upload.content_type.trim()).as_bytes(),
-    );
+    body.extend_from_slice(format!("Content-Type: {content_type}\r\n\r\n").as_bytes());
     body.extend_from_slice(&upload.data);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (body, boundary)
+    Ok((body, boundary))
 }
 
 impl Files<'_> {
     /// Uploads a file and returns the new file resource (`response.fileResource`: `id`, `storageStatus`, ...).
+    /// A file name or content type holding a line break (or another control character), or an empty content
+    /// type, is refused with [`Error::Config`] before sending.
     pub async fn upload(&self, upload: &Upload) -> Result<Map<String, Value>, Error> {
-        let (body, boundary) = multipart(upload);
+        let (body, boundary) = multipart(upload)?;
         let content_type = format!("multipart/form-data; boundary={boundary}");
         tracing::info!(target: "dhis2::files", bytes = upload.data.len(), domain = %upload.domain, "uploading file");
         let params = [("domain", upload.domain.as_str())];
@@ -115,14 +130,16 @@ impl Files<'_> {
         }
     }
 
-    /// The file resource's metadata.
+    /// The file resource's metadata. `uid` must be a DHIS2 id (11 letters or digits), else [`Error::Config`].
     pub async fn get(&self, uid: &str) -> Result<Map<String, Value>, Error> {
+        let uid = path::uid_segment("file resource", uid)?;
         self.client
             .get_raw(&format!("api/fileResources/{uid}"), &[])
             .await
     }
 
-    /// Downloads the file's bytes into `writer` (streamed); returns the bytes written.
+    /// Downloads the file's bytes into `writer` (streamed); returns the bytes written. `uid` is checked as in
+    /// [`get`](Self::get).
     pub async fn download_to<W>(
         &self,
         uid: &str,
@@ -132,6 +149,7 @@ impl Files<'_> {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
+        let uid = path::uid_segment("file resource", uid)?;
         stream_get(
             self.client,
             &format!("api/fileResources/{uid}/data"),
@@ -150,10 +168,26 @@ mod tests {
 
     #[test]
     fn multipart_body_has_one_file_part() {
-        let (body, boundary) = multipart(&Upload::new("a\"b.txt", "text/plain", &b"hi"[..]));
+        let (body, boundary) =
+            multipart(&Upload::new("a\"b.txt", "text/plain", &b"hi"[..])).unwrap();
         let text = String::from_utf8(body).unwrap();
         assert!(text.starts_with(&format!("--{boundary}\r\n")));
-        assert!(text.contains("filename=\"ab.txt\""));
+        assert!(text.contains("filename=\"a%22b.txt\""));
         assert!(text.ends_with(&format!("\r\n\r\nhi\r\n--{boundary}--\r\n")));
+    }
+
+    #[test]
+    fn multipart_refuses_line_breaks_in_headers() {
+        for (name, content_type) in [
+            ("a\r\nContent-Type: text/html\r\n\r\nx.txt", "text/plain"),
+            ("a\nb.txt", "text/plain"),
+            ("a.txt", "text/plain\r\nX-Evil: 1"),
+            ("a.txt", "text/plain\n"),
+            ("a\u{0}.txt", "text/plain"),
+            ("a.txt", ""),
+        ] {
+            let err = multipart(&Upload::new(name, content_type, &b"hi"[..])).unwrap_err();
+            assert!(matches!(err, Error::Config(_)), "{name:?} {content_type:?}");
+        }
     }
 }

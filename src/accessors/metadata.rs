@@ -504,12 +504,20 @@ impl Metadata<'_> {
     ) -> Result<JobRef, Error> {
         let (message, path): (WebMessage, _) =
             exchange::start_job(self.client, PATH, &options.params, Self::body(payload)?).await?;
-        message.job().and_then(JobRef::from_job).ok_or_else(|| {
+        let job = message.job().ok_or_else(|| {
             exchange::decode_error(
                 &Method::POST,
                 &path,
                 "response",
                 "the answer to an async import carries no job with an id and a job type",
+            )
+        })?;
+        JobRef::from_job(job).map_err(|e| {
+            exchange::decode_error(
+                &Method::POST,
+                &path,
+                "response",
+                &format!("the answer to an async import names no usable job: {e}"),
             )
         })
     }

@@ -200,18 +200,6 @@ impl<T: Resource> Serialize for Page<T> {
     }
 }
 
-/// Checks a uid before it goes into a path: DHIS2 routes only `[a-zA-Z0-9]{11}` (WIRE 1.4), and anything else
-/// would reach another endpoint or an HTML 404.
-fn uid_segment(kind: &str, uid: &str) -> Result<(), Error> {
-    if uid.len() == 11 && uid.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(())
-    } else {
-        Err(Error::Config(format!(
-            "{uid:?} is not a valid {kind} id: DHIS2 ids are 11 letters or digits"
-        )))
-    }
-}
-
 /// The ObjectReport of a write answer (an empty one when the server sent none, e.g. a 204).
 fn into_report(message: WebMessage) -> ObjectReport {
     match message.response {
@@ -226,8 +214,9 @@ impl<'a, T: Resource> Collection<'a, T> {
         T::ENDPOINT.trim_start_matches('/')
     }
 
+    /// `api/{plural}/{uid}`; the uid is checked first (see [`crate::path::uid_segment`]).
     fn object_path(&self, uid: &str) -> Result<String, Error> {
-        uid_segment(T::SINGULAR, uid)?;
+        let uid = crate::path::uid_segment(T::SINGULAR, uid)?;
         Ok(format!("{}/{uid}", self.endpoint()))
     }
 

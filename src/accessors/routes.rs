@@ -3,7 +3,7 @@
 
 use http::Response;
 
-use crate::{Dhis2Client, Error};
+use crate::{path, Dhis2Client, Error};
 use dhis2_layers::ResponseBody;
 
 /// Route endpoints. Get one with [`Dhis2Client::routes`].
@@ -21,15 +21,24 @@ impl Dhis2Client {
 
 impl Routes<'_> {
     /// GETs `run` (or `run/{sub_path}` for wildcard routes) of the route with this id or code.
+    ///
+    /// `route` is one path segment (percent-encoded; empty, `.` and `..` are refused with [`Error::Config`]).
+    /// `sub_path` may hold several `/`-separated segments, each encoded and checked the same way (a leading `/`
+    /// is ignored, a trailing one kept), so it stays under the route's `run/`; `?` and `#` in it are encoded, so
+    /// pass query parameters in `params`.
     pub async fn run(
         &self,
         route: &str,
         sub_path: Option<&str>,
         params: &[(&str, &str)],
     ) -> Result<Response<ResponseBody>, Error> {
-        let path = match sub_path.map(|s| s.trim_start_matches('/')) {
-            Some(sub) if !sub.is_empty() => format!("api/routes/{route}/run/{sub}"),
-            _ => format!("api/routes/{route}/run"),
+        let route = path::segment("route id or code", route)?;
+        let path = match sub_path.filter(|s| !s.trim_start_matches('/').is_empty()) {
+            Some(sub) => format!(
+                "api/routes/{route}/run/{}",
+                path::segments("route sub-path", sub)?
+            ),
+            None => format!("api/routes/{route}/run"),
         };
         self.client.get_response(&path, params, &[]).await
     }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::exchange::{self, Payload};
-use crate::{Dhis2Client, Error};
+use crate::{path, Dhis2Client, Error};
 
 /// System settings endpoints. Get one with [`Dhis2Client::settings`].
 #[derive(Debug, Clone, Copy)]
@@ -20,15 +20,24 @@ impl Dhis2Client {
     }
 }
 
+/// `api/systemSettings/{key}`, the key as one encoded segment.
+fn setting_path(key: &str) -> Result<String, Error> {
+    Ok(format!(
+        "api/systemSettings/{}",
+        path::segment("settings key", key)?
+    ))
+}
+
 impl Settings<'_> {
     /// Every setting the account may read.
     pub async fn all(&self) -> Result<Map<String, Value>, Error> {
         self.client.get_raw("api/systemSettings", &[]).await
     }
 
-    /// One setting's value; `None` when it does not exist (or is confidential).
+    /// One setting's value; `None` when it does not exist (or is confidential). An empty key, `.` or `..` is
+    /// refused with [`Error::Config`]; any other key is sent as one encoded path segment.
     pub async fn get(&self, key: &str) -> Result<Option<Value>, Error> {
-        let path = format!("api/systemSettings/{key}");
+        let path = setting_path(key)?;
         let (status, bytes, req_path) =
             exchange::collect(self.client, Method::GET, &path, &[], None).await?;
         if status == StatusCode::NOT_FOUND || (status.is_success() && bytes.is_empty()) {
@@ -46,10 +55,10 @@ impl Settings<'_> {
         })
     }
 
-    /// Sets one setting (a JSON string, number or boolean).
+    /// Sets one setting (a JSON string, number or boolean). Keys are checked as in [`get`](Self::get).
     pub async fn set<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<(), Error> {
-        let body = exchange::json_body(value, &format!("value of setting {key}"))?;
-        let path = format!("api/systemSettings/{key}");
+        let path = setting_path(key)?;
+        let body = exchange::json_body(value, &format!("value of setting {key:?}"))?;
         exchange::mapped(
             self.client,
             Method::POST,
@@ -69,11 +78,9 @@ impl Settings<'_> {
         Ok(())
     }
 
-    /// Removes a setting (it goes back to its default).
+    /// Removes a setting (it goes back to its default). Keys are checked as in [`get`](Self::get).
     pub async fn delete(&self, key: &str) -> Result<(), Error> {
-        self.client
-            .delete_raw(&format!("api/systemSettings/{key}"), &[])
-            .await?;
+        self.client.delete_raw(&setting_path(key)?, &[]).await?;
         Ok(())
     }
 }

@@ -60,15 +60,12 @@ impl System<'_> {
 
     /// One system setting (`/api/systemSettings/{key}`), as JSON. DHIS2 answers either `{"key": value}` or the
     /// bare value (older versions send plain text, returned as a JSON string); a missing setting is `Null`.
+    /// An empty key, `.` or `..` is refused with [`Error::Config`]; any other key is one encoded path segment.
     pub async fn setting(&self, key: &str) -> Result<Value, Error> {
-        if key.is_empty()
-            || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
-        {
-            return Err(Error::Config(format!("invalid system setting key {key:?}")));
-        }
-        let path = format!("api/systemSettings/{key}");
+        let path = format!(
+            "api/systemSettings/{}",
+            crate::path::segment("system setting key", key)?
+        );
         let resp = self.client.get_response(&path, &[], &[]).await?;
         let req_path = format!("/{path}");
         if !resp.status().is_success() {

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::exchange;
 use crate::models::{JobConfiguration, Notification, NotificationLevel};
-use crate::{Dhis2Client, Error};
+use crate::{path, Dhis2Client, Error};
 
 /// Job endpoints. Get one with [`Dhis2Client::tasks`].
 #[derive(Debug, Clone, Copy)]
@@ -36,34 +36,52 @@ pub struct JobRef {
     id: String,
     notifications_path: String,
     summary_path: String,
+    cancel_path: String,
 }
 
+/// The job type of tracker imports.
+const TRACKER_IMPORT_JOB: &str = "TRACKER_IMPORT_JOB";
+
 impl JobRef {
-    /// A job polled through `/api/system/tasks/{job_type}/{id}`.
-    pub fn new(job_type: impl Into<String>, id: impl Into<String>) -> Self {
+    /// A job polled through `/api/system/tasks/{job_type}/{id}`. `id` must be a DHIS2 id (11 letters or digits)
+    /// and `job_type` one path segment (not empty, `.` or `..`; it is percent-encoded); anything else is refused
+    /// with [`Error::Config`], so a job reference can only ever name one job.
+    pub fn new(job_type: impl Into<String>, id: impl Into<String>) -> Result<Self, Error> {
         let (job_type, id) = (job_type.into(), id.into());
-        JobRef {
-            notifications_path: format!("api/system/tasks/{job_type}/{id}"),
-            summary_path: format!("api/system/taskSummaries/{job_type}/{id}"),
+        let type_segment = path::segment("job type", &job_type)?;
+        let id_segment = path::uid_segment("job", &id)?;
+        Ok(JobRef {
+            notifications_path: format!("api/system/tasks/{type_segment}/{id_segment}"),
+            summary_path: format!("api/system/taskSummaries/{type_segment}/{id_segment}"),
+            cancel_path: format!("api/system/tasks/{type_segment}/{id_segment}"),
             job_type,
             id,
-        }
+        })
     }
 
-    /// A tracker import job (`/api/tracker/jobs/{id}` and its `/report`).
-    pub fn tracker(id: impl Into<String>) -> Self {
+    /// A tracker import job (`/api/tracker/jobs/{id}` and its `/report`). `id` is checked as in [`new`](Self::new).
+    pub fn tracker(id: impl Into<String>) -> Result<Self, Error> {
         let id = id.into();
-        JobRef {
-            notifications_path: format!("api/tracker/jobs/{id}"),
-            summary_path: format!("api/tracker/jobs/{id}/report"),
-            job_type: "TRACKER_IMPORT_JOB".to_owned(),
+        let id_segment = path::uid_segment("tracker job", &id)?;
+        Ok(JobRef {
+            notifications_path: format!("api/tracker/jobs/{id_segment}"),
+            summary_path: format!("api/tracker/jobs/{id_segment}/report"),
+            cancel_path: format!("api/system/tasks/{TRACKER_IMPORT_JOB}/{id_segment}"),
+            job_type: TRACKER_IMPORT_JOB.to_owned(),
             id,
-        }
+        })
     }
 
-    /// The job an `async=true` answer describes (`None` without id or job type).
-    pub fn from_job(job: &JobConfiguration) -> Option<Self> {
-        Some(JobRef::new(job.job_type.as_str()?, job.id.as_str()?))
+    /// The job an `async=true` answer describes. The server's id and job type are checked as in
+    /// [`new`](Self::new), so a bad answer cannot steer polling or cancelling; an answer without them is an
+    /// [`Error::Config`] too.
+    pub fn from_job(job: &JobConfiguration) -> Result<Self, Error> {
+        let (Some(job_type), Some(id)) = (job.job_type.as_str(), job.id.as_str()) else {
+            return Err(Error::Config(
+                "the job configuration has no id or job type".to_owned(),
+            ));
+        };
+        JobRef::new(job_type, id)
     }
 
     /// Job type, e.g. `DATAVALUE_IMPORT`.
@@ -306,7 +324,7 @@ impl Tasks<'_> {
     pub async fn notifications(&self, job: &JobRef) -> Result<Vec<Notification>, Error> {
         let (status, bytes, path) =
             exchange::collect(self.client, Method::GET, &job.notifications_path, &[], None).await?;
-        if status == StatusCode::NOT_FOUND && job.job_type == "TRACKER_IMPORT_JOB" {
+        if status == StatusCode::NOT_FOUND && job.job_type == TRACKER_IMPORT_JOB {
             // A tracker job not yet registered answers 404 on some versions; treat it as "nothing yet".
             return Ok(Vec::new());
         }
@@ -394,14 +412,7 @@ impl Tasks<'_> {
 
     /// Asks the server to stop the job (`DELETE /api/system/tasks/{type}/{id}`).
     pub async fn cancel(&self, job: &JobRef) -> Result<(), Error> {
-        exchange::mapped(
-            self.client,
-            Method::DELETE,
-            &format!("api/system/tasks/{}/{}", job.job_type, job.id),
-            &[],
-            None,
-        )
-        .await?;
+        exchange::mapped(self.client, Method::DELETE, &job.cancel_path, &[], None).await?;
         Ok(())
     }
 }

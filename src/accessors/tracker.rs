@@ -97,8 +97,9 @@ impl<'a> Tracker<'a> {
         self.query()
     }
 
-    /// One object by UID.
+    /// One object by UID (11 letters or digits; anything else is refused with [`Error::Config`]).
     pub async fn get<T: TrackerObject>(&self, uid: &str, fields: Option<&str>) -> Result<T, Error> {
+        let uid = crate::path::uid_segment("tracker object", uid)?;
         let params: Vec<(&str, &str)> = fields.map(|f| vec![("fields", f)]).unwrap_or_default();
         self.client
             .get(&format!("api/tracker/{}/{uid}", T::PLURAL), &params)
@@ -346,7 +347,9 @@ impl<'a> TrackerImport<'a> {
             .ok_or_else(|| {
                 Error::Config(format!("POST {path}: the answer names no tracker job"))
             })?;
-        Ok(JobRef::tracker(id))
+        // The id comes from the server: checked like a caller's, so a bad answer cannot steer the polling.
+        JobRef::tracker(id)
+            .map_err(|e| Error::Config(format!("POST {path}: the answer's job: {e}")))
     }
 
     /// Runs the import: sync mode returns the bare report (a 409 `ERROR` report included); async mode waits for

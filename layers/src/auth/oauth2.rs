@@ -25,7 +25,7 @@
 //! let pending = auth.start_authorization().await?;
 //! println!("open {}", pending.url());
 //! pending.finish().await?;
-//! let layer = AuthLayer::new(auth).for_origin("https://dhis2.example.org".parse().unwrap());
+//! let layer = AuthLayer::new(auth).for_origin("https://dhis2.example.org".parse().unwrap())?;
 //! # let _ = layer;
 //! # Ok(())
 //! # }
