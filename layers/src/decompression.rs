@@ -53,8 +53,15 @@ impl DecompressionLayer {
     /// Ask for and decode every encoding compiled in: gzip and deflate, plus br and zstd with the crate
     /// features of those names.
     pub fn new() -> Self {
+        // tower-http decodes whatever its features compile in, and another crate in the build may turn br or
+        // zstd on; ask only for what this crate's features promise.
+        let decode = TowerDecompressionLayer::new();
+        #[cfg(not(feature = "br"))]
+        let decode = decode.no_br();
+        #[cfg(not(feature = "zstd"))]
+        let decode = decode.no_zstd();
         DecompressionLayer {
-            decode: TowerDecompressionLayer::new(),
+            decode,
             passthrough: no_decoders(),
         }
     }
