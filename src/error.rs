@@ -213,7 +213,6 @@ fn maybe_applied(method: &Method, source: &BoxError) -> &'static str {
     }
 }
 
-/// Whether `err` (or anything in its source chain, including errors wrapped in `io::Error`) is a timeout.
 /// What an I/O timeout in the chain says (the body guards name the limit); `None` for a bare elapsed timer.
 fn timeout_detail(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     std::iter::successors(Some(err), |e| e.source()).find_map(|e| {
@@ -223,6 +222,7 @@ fn timeout_detail(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     })
 }
 
+/// Whether `err` (or anything in its source chain, including errors wrapped in `io::Error`) is a timeout.
 fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut current = Some(err);
     while let Some(e) = current {

@@ -117,8 +117,8 @@ struct SharedClient(Arc<HttpClient>);
 
 impl Service<Request<RequestBody>> for SharedClient {
     type Response = Response<hyper::body::Incoming>;
-    type Error = hyper_util::client::legacy::Error;
-    type Future = hyper_util::client::legacy::ResponseFuture;
+    type Error = Unreachable;
+    type Future = NamingServer;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         // The legacy client is always ready: it queues for a pooled connection inside its future.
@@ -126,7 +126,69 @@ impl Service<Request<RequestBody>> for SharedClient {
     }
 
     fn call(&mut self, req: Request<RequestBody>) -> Self::Future {
-        self.0.request(req)
+        // Scheme and authority are shared bytes: keeping them for the error path costs two reference counts.
+        let server = (req.uri().scheme().cloned(), req.uri().authority().cloned());
+        NamingServer {
+            inner: self.0.request(req),
+            server,
+        }
+    }
+}
+
+/// A request that failed below the stack (connect, TLS, send, or the connection lost), naming the server it was
+/// for (scheme, host and port; never credentials) so `Error::Transport` says where it could not get. The
+/// hyper-util error stays the source, so errors are still classified by type.
+#[derive(Debug)]
+pub(crate) struct Unreachable {
+    server: String,
+    source: hyper_util::client::legacy::Error,
+}
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.server, self.source)?;
+        // hyper-util's own text names only the stage ("client error (Connect)"); the root cause says why.
+        let root =
+            std::iter::successors(std::error::Error::source(&self.source), |e| e.source()).last();
+        if let Some(root) = root {
+            write!(f, ": {root}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Unreachable {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// The response future of the bottom service: hyper-util's, with [`Unreachable`] naming the server on error.
+pub(crate) struct NamingServer {
+    inner: hyper_util::client::legacy::ResponseFuture,
+    server: (Option<http::uri::Scheme>, Option<http::uri::Authority>),
+}
+
+impl std::future::Future for NamingServer {
+    type Output = Result<Response<hyper::body::Incoming>, Unreachable>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        std::pin::Pin::new(&mut this.inner)
+            .poll(cx)
+            .map_err(|source| {
+                let (scheme, authority) = &this.server;
+                let scheme = scheme.as_ref().map_or("http", |s| s.as_str());
+                let server = match authority {
+                    // Never userinfo: the authority is written host and port only.
+                    Some(a) => match a.port() {
+                        Some(port) => format!("{scheme}://{}:{port}", a.host()),
+                        None => format!("{scheme}://{}", a.host()),
+                    },
+                    None => "the server".to_owned(),
+                };
+                Unreachable { server, source }
+            })
     }
 }
 

@@ -469,3 +469,22 @@ async fn fault_stalled_body_times_out_on_stream_and_get_response() {
     assert!(read.is_err(), "a stalled body must not hang");
     assert!(start.elapsed() >= Duration::from_secs(3) && start.elapsed() < Duration::from_secs(4));
 }
+
+#[tokio::test]
+async fn a_refused_connection_names_the_server_in_the_message() {
+    // A port nothing listens on: bound, then closed.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let client = dhis2::Dhis2Client::builder(format!("http://127.0.0.1:{port}"))
+        .skip_version_probe(true)
+        .connect()
+        .await
+        .unwrap();
+    let err = client.get_raw("api/me", &[]).await.unwrap_err();
+    assert!(err.is_connect(), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains(&format!("http://127.0.0.1:{port}")), "{text}");
+    assert!(text.to_ascii_lowercase().contains("refused"), "{text}");
+    assert!(text.starts_with("GET /api/me"), "{text}");
+}
