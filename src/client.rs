@@ -252,9 +252,17 @@ fn decode_error<T: DeserializeOwned>(
 ) -> Error {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let (json_path, source) = match serde_path_to_error::deserialize::<_, T>(de) {
-        Err(e) => (e.path().to_string(), e.into_inner()),
+        Err(e) => (error::json_path(&e.path().to_string()), e.into_inner()),
         // Cannot happen (same input, same type); keep the first error rather than panic.
-        Ok(_) => (".".to_owned(), plain),
+        Ok(_) => ("$".to_owned(), plain),
+    };
+    // serde_json reports bytes that are not UTF-8 as an "invalid unicode code point"; say what it is.
+    let source = match std::str::from_utf8(bytes) {
+        Err(bad) if source.is_syntax() => <serde_json::Error as serde::de::Error>::custom(format!(
+            "invalid UTF-8 at byte {} of the response body ({source})",
+            bad.valid_up_to()
+        )),
+        _ => source,
     };
     Error::Decode {
         method: method.clone(),
@@ -291,7 +299,7 @@ fn json_body<B: Serialize + ?Sized>(
     let bytes = serde_json::to_vec(body).map_err(|e| Error::Decode {
         method: method.clone(),
         path: path.to_owned(),
-        json_path: ".".into(),
+        json_path: "$".into(),
         source: e,
     })?;
     Ok(Body {

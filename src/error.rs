@@ -12,8 +12,9 @@ use dhis2_layers::BoxError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The server answered with a non-2xx status (other than 401).
-    #[error("{method} {path}: HTTP {status}: {message}")]
+    /// The server answered with a non-2xx status (other than 401). A 400 that carries `WWW-Authenticate` (DHIS2's
+    /// answer to a malformed personal access token) keeps the hint and says to check the token.
+    #[error("{method} {path}: HTTP {status}: {message}{}", api_hint(*status, www_authenticate))]
     Api {
         /// Request method.
         method: Method,
@@ -27,6 +28,8 @@ pub enum Error {
         body: String,
         /// The parsed WebMessage envelope, when the body is one.
         web_message: Option<Box<WebMessage>>,
+        /// The `WWW-Authenticate` header, when sent (DHIS2 sends `ApiToken` with a 400 for a malformed token).
+        www_authenticate: Option<Box<str>>,
     },
     /// 401, or a redirect to a login page: the credentials are missing, wrong or expired.
     #[error(
@@ -131,7 +134,7 @@ pub enum Error {
         method: Method,
         /// Request path.
         path: String,
-        /// Where in the document decoding failed (`.` for the root).
+        /// Where in the document decoding failed, as a JSONPath (`$.dataElements[2].name`; `$` for the root).
         json_path: String,
         /// The serde error.
         #[source]
@@ -244,6 +247,23 @@ fn is_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// The `WWW-Authenticate` hint of an [`Error::Api`], with advice when it is DHIS2's answer to a bad token.
+fn api_hint(status: StatusCode, www_authenticate: &Option<Box<str>>) -> String {
+    let Some(w) = www_authenticate else {
+        return String::new();
+    };
+    let mut out = format!(" (WWW-Authenticate: {w})");
+    if status == StatusCode::BAD_REQUEST
+        && w.trim_start().to_ascii_lowercase().starts_with("apitoken")
+    {
+        out.push_str(
+            "; check the personal access token's format: it is sent as `Authorization: ApiToken d2p_...`, \
+             exactly as DHIS2 issued it",
+        );
+    }
+    out
+}
+
 fn hint(www_authenticate: &Option<String>, location: &Option<String>) -> String {
     let mut out = String::new();
     if let Some(w) = www_authenticate {
@@ -327,6 +347,17 @@ impl Error {
     }
 }
 
+/// A path inside a JSON document, as serde_path_to_error prints it (`dataElements[2].name`, `.` for the root),
+/// in the JSONPath form users know (`$.dataElements[2].name`, `$`).
+pub(crate) fn json_path(serde_path: &str) -> String {
+    match serde_path {
+        "" | "." | "$" => "$".to_owned(),
+        p if p.starts_with('$') => p.to_owned(),
+        p if p.starts_with('[') => format!("${p}"),
+        p => format!("$.{p}"),
+    }
+}
+
 /// Strips the query from a path-and-query so error messages never echo parameter values.
 pub(crate) fn path_only(path_and_query: &str) -> String {
     path_and_query
@@ -345,8 +376,11 @@ impl From<dhis2_layers::MappedError> for Error {
                 status,
                 message,
                 body,
-                ..
+                headers,
             } => {
+                let www_authenticate = headers
+                    .get(http::header::WWW_AUTHENTICATE)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into());
                 let web_message = serde_json::from_slice::<WebMessage>(&body)
                     .ok()
                     .filter(|w| w.http_status_code.is_value() || w.http_status.is_value())
@@ -358,6 +392,7 @@ impl From<dhis2_layers::MappedError> for Error {
                     message,
                     body: String::from_utf8_lossy(&body).into_owned(),
                     web_message,
+                    www_authenticate,
                 }
             }
             M::Unauthorized {

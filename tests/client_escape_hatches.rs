@@ -142,7 +142,7 @@ async fn typed_helpers_decode_and_report_the_json_path() {
             path,
             ..
         } => {
-            assert_eq!(json_path, "inner.count");
+            assert_eq!(json_path, "$.inner.count");
             assert_eq!(*method, Method::GET);
             assert_eq!(path, "/api/typed");
         }

@@ -243,3 +243,36 @@ async fn fault_expired_oauth2_token_is_refreshed_once_and_replayed() {
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     assert_eq!(emu.counters().requests("/api/me"), seen + 1);
 }
+
+#[tokio::test]
+async fn a_malformed_token_keeps_the_auth_hint_on_the_400() {
+    let emu = Emulator::builder().version("2.42.6").start().await.unwrap();
+    let err = Dhis2Client::builder(emu.url())
+        .auth(PatAuth::new("apitoken-not-a-real-token"))
+        .connect()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Api {
+            status,
+            www_authenticate,
+            message,
+            ..
+        } => {
+            assert_eq!(status.as_u16(), 400);
+            assert_eq!(www_authenticate.as_deref(), Some("ApiToken"));
+            // Not a d2p_ token with a valid checksum: one of DHIS2's 400 answers (WIRE §PAT failures).
+            assert!(
+                message == "Api token is malformed" || message == "Checksum validation failed",
+                "{message}"
+            );
+        }
+        other => panic!("expected Api 400, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("WWW-Authenticate: ApiToken"), "{text}");
+    assert!(
+        text.contains("check the personal access token's format"),
+        "{text}"
+    );
+}

@@ -324,10 +324,11 @@ async fn fault_invalid_utf8_is_decode_error_naming_the_json_path() {
         .unwrap_err();
     assert_eq!(
         decode_json_path(&err),
-        "dataElements[1].name",
+        "$.dataElements[1].name",
         "names where decoding failed"
     );
-    assert!(err.to_string().contains("dataElements[1].name"), "{err}");
+    assert!(err.to_string().contains("$.dataElements[1].name"), "{err}");
+    assert!(err.to_string().contains("invalid UTF-8"), "{err}");
     // The untyped path fails the same way instead of inventing replacement characters.
     let err = c.get_raw("api/dataElements", &[]).await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
@@ -343,7 +344,7 @@ async fn fault_truncated_json_typed_names_the_json_path() {
         .await
         .unwrap_err();
     let json_path = decode_json_path(&err);
-    assert!(json_path.starts_with("dataElements[1]"), "{json_path}");
+    assert!(json_path.starts_with("$.dataElements[1]"), "{json_path}");
 }
 
 #[tokio::test]

@@ -195,7 +195,7 @@ pub(crate) fn decode_error(method: &Method, path: &str, json_path: &str, message
     Error::Decode {
         method: method.clone(),
         path: path.to_owned(),
-        json_path: json_path.to_owned(),
+        json_path: crate::error::json_path(json_path),
         source: <serde_json::Error as serde::de::Error>::custom(message),
     }
 }

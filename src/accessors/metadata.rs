@@ -424,7 +424,11 @@ impl MetadataDocument {
         serde_path_to_error::deserialize(v).map_err(|e| Error::Decode {
             method: Method::GET,
             path: format!("/{PATH}"),
-            json_path: format!("{}{}", T::PLURAL, path_suffix(&e.path().to_string())),
+            json_path: crate::error::json_path(&format!(
+                "{}{}",
+                T::PLURAL,
+                path_suffix(&e.path().to_string())
+            )),
             source: e.into_inner(),
         })
     }

@@ -225,7 +225,7 @@ impl<'a, T: TrackerObject> TrackerQuery<'a, T> {
         TrackerPage::from_json(value, T::PLURAL).map_err(|source| Error::Decode {
             method: Method::GET,
             path: format!("/{path}"),
-            json_path: T::PLURAL.to_owned(),
+            json_path: crate::error::json_path(T::PLURAL),
             source,
         })
     }
