@@ -982,6 +982,21 @@ async fn collect_mapped(
     idle: Option<BodyGuard>,
 ) -> Result<Bytes, Error> {
     let (parts, body) = resp.into_parts();
+    let body = collect_body(body, method, path, max_body, idle).await?;
+    dhis2_layers::error_map::classify_collected(method, path, parts, body)
+        .map(Response::into_body)
+        .map_err(Error::from)
+}
+
+/// Collects a body: at most `max_body` bytes, and with `idle` (a `from_service` stack) under the stall and
+/// low-speed guards. Every body the client reads whole goes through here.
+async fn collect_body(
+    body: ResponseBody,
+    method: &Method,
+    path: &str,
+    max_body: Option<usize>,
+    idle: Option<BodyGuard>,
+) -> Result<Bytes, Error> {
     let mut body = match idle {
         Some(guard) => idle_timeout(body, guard),
         None => body,
@@ -1013,13 +1028,74 @@ async fn collect_mapped(
             }
         }
     }
-    let body = match first {
+    Ok(match first {
         Some(head) => head,
         None => rest.freeze(),
-    };
-    dhis2_layers::error_map::classify_collected(method, path, parts, body)
-        .map(Response::into_body)
-        .map_err(Error::from)
+    })
+}
+
+impl Dhis2Client {
+    /// The limits of a body read whole: `max_response_size`, and for a `from_service` stack (whose bodies the
+    /// client's own timeout layer does not guard) the stall and low-speed guards.
+    fn body_limits(&self) -> (Option<usize>, Option<BodyGuard>) {
+        let cfg = &self.shared.config;
+        let guarded = self
+            .shared
+            .connection()
+            .map(|c| c.body_guarded)
+            .unwrap_or(true);
+        let guard = (!guarded).then_some(BodyGuard {
+            idle: cfg.timeout,
+            low_speed: cfg.low_speed,
+        });
+        (cfg.max_response_size, guard)
+    }
+
+    /// Collects `resp` whole under the call limits (see [`body_limits`](Self::body_limits)), whatever its
+    /// status; for accessors that read non-2xx answers themselves.
+    pub(crate) async fn collect_limited(
+        &self,
+        resp: Response<ResponseBody>,
+        method: &Method,
+        path: &str,
+    ) -> Result<(http::response::Parts, Bytes), Error> {
+        let (max_body, guard) = self.body_limits();
+        let (parts, body) = resp.into_parts();
+        let bytes = collect_body(body, method, path, max_body, guard).await?;
+        Ok((parts, bytes))
+    }
+
+    /// Runs `resp` through the ErrorMap rules under the call limits: the body of a success, or the mapped error.
+    pub(crate) async fn map_limited(
+        &self,
+        resp: Response<ResponseBody>,
+        method: &Method,
+        path: &str,
+    ) -> Result<Bytes, Error> {
+        let (max_body, guard) = self.body_limits();
+        collect_mapped(resp, method, path, max_body, guard).await
+    }
+
+    /// Runs one whole call (request, retries, body) within the configured `deadline`, if any.
+    pub(crate) async fn within_deadline<T>(
+        &self,
+        method: &Method,
+        path: &str,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        match self.shared.config.deadline {
+            Some(deadline) => tokio::time::timeout(deadline, call)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        method: method.clone(),
+                        path: error::path_only(path),
+                        detail: Some(format!("the call's deadline of {deadline:?} passed")),
+                    })
+                }),
+            None => call.await,
+        }
+    }
 }
 
 /// Guards a body from a `from_service` stack: waiting longer than `idle` for its next frame, or a rate under the

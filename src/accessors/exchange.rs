@@ -8,7 +8,6 @@
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::BodyExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tower::ServiceExt;
@@ -98,15 +97,14 @@ pub(crate) async fn collect(
     params: &[(&str, &str)],
     body: Option<Payload>,
 ) -> Result<(StatusCode, Bytes, String), Error> {
-    let (resp, req_path) = send(client, method.clone(), path, params, body, &[]).await?;
-    let status = resp.status();
-    let bytes = resp
-        .into_body()
-        .collect()
+    let shown = format!("/{}", path.trim_start_matches('/'));
+    client
+        .within_deadline(&method, &shown, async {
+            let (resp, req_path) = send(client, method.clone(), path, params, body, &[]).await?;
+            let (parts, bytes) = client.collect_limited(resp, &method, &req_path).await?;
+            Ok((parts.status, bytes, req_path))
+        })
         .await
-        .map_err(|e| Error::from_stack(e, &method, &req_path))?
-        .to_bytes();
-    Ok((status, bytes, req_path))
 }
 
 /// `payload` as JSON; `what` names it in the error.
@@ -176,9 +174,14 @@ pub(crate) async fn mapped(
     params: &[(&str, &str)],
     body: Option<Payload>,
 ) -> Result<(Bytes, String), Error> {
-    let (resp, req_path) = send(client, method.clone(), path, params, body, &[]).await?;
-    let bytes = map_response(resp, &method, &req_path).await?;
-    Ok((bytes, req_path))
+    let shown = format!("/{}", path.trim_start_matches('/'));
+    client
+        .within_deadline(&method, &shown, async {
+            let (resp, req_path) = send(client, method.clone(), path, params, body, &[]).await?;
+            let bytes = client.map_limited(resp, &method, &req_path).await?;
+            Ok((bytes, req_path))
+        })
+        .await
 }
 
 /// Decodes a collected body, naming the request in errors.

@@ -6,7 +6,7 @@ use http::Method;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::client::{fetch_system_info, map_response};
+use crate::client::fetch_system_info;
 use crate::models::{Me, SystemInfo};
 use crate::{Dhis2Client, Error};
 
@@ -66,22 +66,29 @@ impl System<'_> {
             "api/systemSettings/{}",
             crate::path::segment("system setting key", key)?
         );
-        let resp = self.client.get_response(&path, &[], &[]).await?;
         let req_path = format!("/{path}");
-        if !resp.status().is_success() {
-            // Let ErrorMap build the error (WebMessage parsing, 401 handling).
-            return Err(match map_response(resp, &Method::GET, &req_path).await {
-                Err(e) => e,
-                Ok(_) => Error::EmptyRead {
-                    method: Method::GET,
-                    path: req_path,
-                },
-            });
-        }
-        let bytes = http_body_util::BodyExt::collect(resp.into_body())
-            .await
-            .map_err(|e| Error::from_stack(e, &Method::GET, &req_path))?
-            .to_bytes();
+        let client = self.client;
+        let bytes = client
+            .within_deadline(&Method::GET, &req_path, async {
+                let resp = client.get_response(&path, &[], &[]).await?;
+                if !resp.status().is_success() {
+                    // Let ErrorMap build the error (WebMessage parsing, 401 handling).
+                    return Err(
+                        match client.map_limited(resp, &Method::GET, &req_path).await {
+                            Err(e) => e,
+                            Ok(_) => Error::EmptyRead {
+                                method: Method::GET,
+                                path: req_path.clone(),
+                            },
+                        },
+                    );
+                }
+                let (_, bytes) = client
+                    .collect_limited(resp, &Method::GET, &req_path)
+                    .await?;
+                Ok(bytes)
+            })
+            .await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
