@@ -13,6 +13,8 @@ pub(crate) enum Command {
     Bench(Options),
     /// Hidden: the client side of `stream_1gib`, in its own process so its peak RSS is its own.
     StreamChild(ChildArgs),
+    /// Hidden: one download of `wan_export_1m_values` through the shaped link, in its own process.
+    WanChild(ChildArgs),
     /// `decode-only`: time the decode_100k decoders on bytes in memory and print a table.
     DecodeOnly(DecodeOptions),
     /// Print usage and exit.
@@ -43,10 +45,14 @@ pub(crate) struct ChildArgs {
     pub(crate) path: String,
     /// File the body is written to.
     pub(crate) out: PathBuf,
+    /// The CA file to trust (`--ca`, the WAN child's TLS emulator).
+    pub(crate) ca: Option<PathBuf>,
 }
 
 /// The name of the hidden subcommand the parent re-executes itself with.
 pub(crate) const STREAM_CHILD: &str = "__stream-child";
+/// The hidden subcommand of a `wan_export_1m_values` download.
+pub(crate) const WAN_CHILD: &str = "__wan-child";
 
 pub(crate) const USAGE: &str = "\
 dhis2-bench: benchmark the dhis2 client against a bare hyper-util client and reqwest
@@ -58,7 +64,9 @@ OPTIONS:
     --quick            smaller workloads and fewer runs (under two minutes)
     --only WORKLOAD    run only this workload (repeatable): small_get_c1, small_get_c64,
                        decode_100k, paged_100k, stream_1gib, limit_10k,
-                       emulator_list, emulator_me
+                       emulator_list, emulator_me, wan_org_units_100k,
+                       wan_export_1m_values, wan_small_get_c64, poor_org_units_2k,
+                       poor_small_get_c64
     --runs N           measured runs per contender (default 5, quick 3)
     --out-dir DIR      where REPORT.md and report.json are written (default: the bench/ directory)
     -h, --help         this text
@@ -76,6 +84,10 @@ pub(crate) fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, 
     if args.peek().map(String::as_str) == Some(STREAM_CHILD) {
         args.next();
         return parse_child(args).map(Command::StreamChild);
+    }
+    if args.peek().map(String::as_str) == Some(WAN_CHILD) {
+        args.next();
+        return parse_child(args).map(Command::WanChild);
     }
     if args.peek().map(String::as_str) == Some("decode-only") {
         args.next();
@@ -135,13 +147,14 @@ fn parse_decode_only<I: Iterator<Item = String>>(mut args: I) -> Result<DecodeOp
 }
 
 fn parse_child<I: Iterator<Item = String>>(mut args: I) -> Result<ChildArgs, BenchError> {
-    let (mut contender, mut url, mut path, mut out) = (None, None, None, None);
+    let (mut contender, mut url, mut path, mut out, mut ca) = (None, None, None, None, None);
     while let Some(arg) = args.next() {
         let slot = match arg.as_str() {
             "--contender" => &mut contender,
             "--url" => &mut url,
             "--path" => &mut path,
             "--out" => &mut out,
+            "--ca" => &mut ca,
             other => return Err(format!("{STREAM_CHILD}: unknown argument {other:?}").into()),
         };
         *slot = Some(value(&mut args, &arg)?);
@@ -154,6 +167,7 @@ fn parse_child<I: Iterator<Item = String>>(mut args: I) -> Result<ChildArgs, Ben
         url: need(url, "--url")?,
         path: need(path, "--path")?,
         out: PathBuf::from(need(out, "--out")?),
+        ca: ca.map(PathBuf::from),
     })
 }
 
@@ -198,6 +212,10 @@ mod tests {
         assert!(opts.quick);
         assert_eq!(opts.only, vec![Workload::SmallGetC1, Workload::Limit10k]);
         assert_eq!(opts.runs, Some(2));
+        let Command::Bench(opts) = parse_strs(&["--only", "wan_export_1m_values"]).unwrap() else {
+            panic!("expected Bench");
+        };
+        assert_eq!(opts.only, vec![Workload::WanExport1mValues]);
     }
 
     #[test]
@@ -255,6 +273,25 @@ mod tests {
         };
         assert_eq!(child.contender, "hyper_bare");
         assert_eq!(child.out, PathBuf::from("/tmp/x"));
+        assert_eq!(child.ca, None);
+        let cmd = parse_strs(&[
+            WAN_CHILD,
+            "--contender",
+            "dhis2_typed",
+            "--url",
+            "https://127.0.0.1:1",
+            "--path",
+            "/api/dataValueSets",
+            "--ca",
+            "/tmp/ca.pem",
+            "--out",
+            "/tmp/x",
+        ])
+        .unwrap();
+        let Command::WanChild(child) = cmd else {
+            panic!("expected WanChild");
+        };
+        assert_eq!(child.ca, Some(PathBuf::from("/tmp/ca.pem")));
         let err = parse_strs(&[STREAM_CHILD, "--url", "x"])
             .unwrap_err()
             .to_string();

@@ -6,9 +6,14 @@
 //! later. Between reading and delivering, chunks wait in a bounded queue (the router's buffer), so a fast sender
 //! is held back by TCP flow control instead of filling memory. No tc/netem: those need privileges and network
 //! namespaces that neither developers nor CI have.
+//!
+//! The client's TCP handshake is with the relay on loopback, so the relay charges it: a new connection carries no
+//! bytes for one round trip (its first bytes wait in the socket until then), as a real client cannot send before
+//! the SYN-ACK is back. Shaping can be switched off ([`Link::set_shaped`]) for unmeasured warmups: bytes then pass
+//! at loopback speed, still counted.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -82,19 +87,24 @@ impl Counters {
 struct Direction {
     profile: Profile,
     next_free: Mutex<Instant>,
+    shaped: Arc<AtomicBool>,
 }
 
 impl Direction {
-    fn new(profile: Profile) -> Self {
+    fn new(profile: Profile, shaped: Arc<AtomicBool>) -> Self {
         Direction {
             profile,
             next_free: Mutex::new(Instant::now()),
+            shaped,
         }
     }
 
     /// When a chunk of `len` bytes read now arrives at the far end.
     fn schedule(&self, len: usize) -> Instant {
         let now = Instant::now();
+        if !self.shaped.load(Ordering::Relaxed) {
+            return now;
+        }
         let mut next = self.next_free.lock().unwrap_or_else(|p| p.into_inner());
         let start = (*next).max(now);
         *next = start + self.profile.serialize(len as u64);
@@ -108,6 +118,7 @@ pub(crate) struct Link {
     pub(crate) addr: SocketAddr,
     /// Bytes that crossed it.
     pub(crate) counters: Arc<Counters>,
+    shaped: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -128,16 +139,23 @@ impl Link {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let counters = Arc::new(Counters::default());
-        let up = Arc::new(Direction::new(profile));
-        let down = Arc::new(Direction::new(profile));
+        let shaped = Arc::new(AtomicBool::new(true));
+        let up = Arc::new(Direction::new(profile, shaped.clone()));
+        let down = Arc::new(Direction::new(profile, shaped.clone()));
         let c = counters.clone();
+        let handshake = shaped.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((client, _)) = listener.accept().await else {
                     return;
                 };
                 let (c, up, down) = (c.clone(), up.clone(), down.clone());
+                let shaped_now = handshake.load(Ordering::Relaxed);
                 tokio::spawn(async move {
+                    // The TCP handshake's round trip (see the module docs).
+                    if shaped_now {
+                        tokio::time::sleep(profile.rtt()).await;
+                    }
                     let Ok(server) = TcpStream::connect(upstream).await else {
                         return;
                     };
@@ -161,8 +179,14 @@ impl Link {
         Ok(Link {
             addr,
             counters,
+            shaped,
             task,
         })
+    }
+
+    /// Shapes (the default) or lets bytes pass at loopback speed, for connections old and new.
+    pub(crate) fn set_shaped(&self, on: bool) {
+        self.shaped.store(on, Ordering::Relaxed);
     }
 }
 
@@ -215,13 +239,17 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn chunks_queue_behind_each_other_and_arrive_a_delay_later() {
-        let dir = Direction::new(Profile::WAN);
+        let shaped = Arc::new(AtomicBool::new(true));
+        let dir = Direction::new(Profile::WAN, shaped.clone());
         let t0 = Instant::now();
         // 25 kB take 10 ms on the wire; the second chunk waits for the first.
         let first = dir.schedule(25_000);
         let second = dir.schedule(25_000);
         assert_eq!(first - t0, Duration::from_millis(50));
         assert_eq!(second - t0, Duration::from_millis(60));
+        // Unshaped, a chunk is due at once.
+        shaped.store(false, Ordering::Relaxed);
+        assert_eq!(dir.schedule(25_000), t0);
     }
 
     #[tokio::test]

@@ -10,7 +10,6 @@ mod canned;
 mod contenders;
 mod decode_only;
 mod drive;
-#[allow(dead_code)] // wired into the WAN workloads next
 mod link;
 mod org_units;
 mod outcome;
@@ -48,6 +47,7 @@ fn main() -> ExitCode {
         }
         Command::Bench(opts) => run_bench(&opts),
         Command::StreamChild(child) => workloads::stream::child_main(&child),
+        Command::WanChild(child) => workloads::wan::child_main(&child),
         Command::DecodeOnly(opts) => decode_only::run(&opts),
     };
     match result {
@@ -190,6 +190,20 @@ fn setup_lines(plan: &Plan, total_secs: f64) -> Vec<String> {
             plan.limit_server_delay.as_millis(),
             plan.emulator_time.as_secs_f64(),
             plan.emulator_concurrency
+        ),
+        format!(
+            "shaped link (wan_*, poor_*): {} org units (poor: {}), export {} values (dhis2_no_compression and \
+             hyper_bare: {} and projected), {} small calls (poor: {}) from 64 tasks; runs: {} for the list and \
+             export contenders that ask for gzip, {} for the others, {} for the small calls",
+            plan.wan_org_units,
+            plan.poor_org_units,
+            plan.wan_export_values,
+            plan.wan_export_values / plan.wan_export_plain_divisor.max(1),
+            plan.wan_calls,
+            plan.poor_calls,
+            plan.wan_runs,
+            plan.wan_plain_runs,
+            plan.wan_small_runs
         ),
         format!("wall time of this benchmark run: {total_secs:.0} s"),
     ]

@@ -1,4 +1,5 @@
-//! The targets of issue 6 and the "ratio to the limit" column.
+//! The targets of issues 6 and 11 and the "ratio to the limit" column (`hyper_bare` on loopback, `wire_limit`
+//! through the shaped link).
 
 use crate::outcome::Row;
 use crate::workload::{contender as c, metric as m, Workload};
@@ -12,6 +13,9 @@ pub(crate) enum Check {
     MaxRatio(&'static str, f64),
     /// `median <= limit`.
     Max(f64),
+    /// Speed relative to another row at least `factor`: `median(of) / median` for `seconds`, `median /
+    /// median(of)` for rates.
+    MinSpeed(&'static str, f64),
 }
 
 /// The checks that apply to a (workload, contender, metric).
@@ -43,6 +47,21 @@ pub(crate) fn checks(workload: Workload, contender: &str, metric: &str) -> Vec<C
             vec![Check::MinRatio(c::DHIS2_UNLIMITED, 0.9)]
         }
         (Limit10k, c::DHIS2_RAW, m::MAX_IN_FLIGHT) => vec![Check::Max(20.0)],
+        // Issue 11, section 5: the 1 GiB export with gzip on.
+        (Stream1Gib, c::DHIS2_GZIP, m::PEAK_RSS_MIB) => vec![Check::Max(32.0)],
+        (WanOrgUnits100k | WanExport1mValues, c::DHIS2_TYPED, m::SECONDS) => vec![
+            Check::MinSpeed(c::WIRE_LIMIT, 0.85),
+            Check::MinSpeed(c::DHIS2_NO_COMPRESSION, 5.0),
+            Check::MinSpeed(c::REQWEST_GZIP, 1.0),
+        ],
+        (PoorOrgUnits2k, c::DHIS2_TYPED, m::SECONDS) => vec![
+            Check::MinSpeed(c::DHIS2_NO_COMPRESSION, 5.0),
+            Check::MinSpeed(c::REQWEST_GZIP, 1.0),
+        ],
+        (WanSmallGetC64 | PoorSmallGetC64, c::DHIS2_TYPED, m::SECONDS) => {
+            vec![Check::MinSpeed(c::REQWEST_GZIP, 1.0)]
+        }
+        (WanExport1mValues, c::DHIS2_TYPED, m::PEAK_RSS_MIB) => vec![Check::Max(32.0)],
         _ => Vec::new(),
     }
 }
@@ -56,6 +75,7 @@ pub(crate) fn describe(checks: &[Check], metric: &str) -> String {
             Check::MaxRatio(of, f) if metric == m::SECONDS => format!("time <= {f:.2}x {of}"),
             Check::MaxRatio(of, f) => format!("<= {f:.2}x {of}"),
             Check::Max(limit) => format!("<= {limit}"),
+            Check::MinSpeed(of, f) => format!("speed >= {f:.2}x {of}"),
         })
         .collect();
     parts.join(", ")
@@ -71,6 +91,12 @@ pub(crate) fn evaluate(row: &Row, rows: &[Row]) -> Option<Result<bool, String>> 
     for check in checks {
         let ok = match check {
             Check::Max(limit) => row.summary.median <= limit,
+            Check::MinSpeed(of, f) => {
+                let Some(reference) = find(rows, row.workload, of, row.metric) else {
+                    return Some(Err(format!("no {of} row")));
+                };
+                speed(row, reference).is_some_and(|s| s >= f)
+            }
             Check::MinRatio(of, f) | Check::MaxRatio(of, f) => {
                 let Some(reference) = find(rows, row.workload, of, row.metric) else {
                     return Some(Err(format!("no {of} row")));
@@ -86,13 +112,33 @@ pub(crate) fn evaluate(row: &Row, rows: &[Row]) -> Option<Result<bool, String>> 
     Some(Ok(met))
 }
 
-/// Speed relative to `hyper_bare` in the same workload and metric (above 1 = faster than the limit).
+/// The row a workload's rows are compared with in the `vs limit` column.
+pub(crate) fn limit_contender(workload: Workload) -> &'static str {
+    if workload.is_shaped() {
+        c::WIRE_LIMIT
+    } else {
+        c::HYPER_BARE
+    }
+}
+
+/// Speed relative to the limit (`hyper_bare` on loopback, `wire_limit` through the shaped link) in the same
+/// workload and metric (above 1 = faster than the limit).
 ///
-/// For `seconds` that is `hyper_bare / row`; for rates `row / hyper_bare`; for memory and in-flight counts the
-/// plain `row / hyper_bare`.
+/// For `seconds` that is `limit / row`; for rates `row / limit`; for memory, in-flight counts and bytes on the
+/// wire the plain `row / limit`.
 pub(crate) fn ratio_to_limit(row: &Row, rows: &[Row]) -> Option<f64> {
-    let limit = find(rows, row.workload, c::HYPER_BARE, row.metric)?;
-    let (a, b) = (row.summary.median, limit.summary.median);
+    let limit = find(
+        rows,
+        row.workload,
+        limit_contender(row.workload),
+        row.metric,
+    )?;
+    speed(row, limit)
+}
+
+/// `reference / row` for `seconds`, `row / reference` otherwise; `None` when not finite.
+fn speed(row: &Row, reference: &Row) -> Option<f64> {
+    let (a, b) = (row.summary.median, reference.summary.median);
     let ratio = if row.metric == m::SECONDS {
         b / a
     } else {
@@ -172,6 +218,50 @@ mod tests {
             ),
             "time <= 1.20x serde_plain_typed"
         );
+    }
+
+    #[test]
+    fn shaped_rows_are_held_to_the_wire_limit_compression_off_and_reqwest() {
+        let w = Workload::WanOrgUnits100k;
+        let rows = vec![
+            row(w, c::DHIS2_TYPED, m::SECONDS, 2.0),
+            row(w, c::DHIS2_NO_COMPRESSION, m::SECONDS, 12.0),
+            row(w, c::REQWEST_GZIP, m::SECONDS, 2.1),
+            row(w, c::HYPER_BARE, m::SECONDS, 11.0),
+            row(w, c::WIRE_LIMIT, m::SECONDS, 1.8),
+            row(w, c::DHIS2_TYPED, m::WIRE_MIB, 5.0),
+            row(w, c::DHIS2_NO_COMPRESSION, m::WIRE_MIB, 30.0),
+            row(w, c::WIRE_LIMIT, m::WIRE_MIB, 5.0),
+        ];
+        // 1.8 / 2.0 = 0.9 of the limit, 6x compression off, faster than reqwest.
+        assert_eq!(evaluate(&rows[0], &rows), Some(Ok(true)));
+        assert_eq!(ratio_to_limit(&rows[0], &rows), Some(0.9));
+        // Bytes: the plain quotient (6x the limit's bytes); hyper_bare is no reference here.
+        assert_eq!(ratio_to_limit(&rows[6], &rows), Some(6.0));
+        assert_eq!(evaluate(&rows[3], &rows), None);
+        assert_eq!(
+            describe(&checks(w, c::DHIS2_TYPED, m::SECONDS), m::SECONDS),
+            "speed >= 0.85x wire_limit, speed >= 5.00x dhis2_no_compression, speed >= 1.00x reqwest_gzip"
+        );
+        // 1.8 / 2.2 = 0.82 of the limit: missed.
+        let slow = vec![
+            row(w, c::DHIS2_TYPED, m::SECONDS, 2.2),
+            rows[1].clone(),
+            rows[2].clone(),
+            rows[4].clone(),
+        ];
+        assert_eq!(evaluate(&slow[0], &slow), Some(Ok(false)));
+        // Without the reqwest row the check cannot be made.
+        let partial = vec![rows[0].clone(), rows[1].clone(), rows[4].clone()];
+        assert!(matches!(evaluate(&partial[0], &partial), Some(Err(_))));
+        // The small calls only need to beat reqwest; the 1 GiB gzip download its memory bound.
+        let small = vec![
+            row(Workload::WanSmallGetC64, c::DHIS2_TYPED, m::SECONDS, 3.0),
+            row(Workload::WanSmallGetC64, c::REQWEST_GZIP, m::SECONDS, 2.9),
+        ];
+        assert_eq!(evaluate(&small[0], &small), Some(Ok(false)));
+        let gzip = row(Workload::Stream1Gib, c::DHIS2_GZIP, m::PEAK_RSS_MIB, 12.0);
+        assert_eq!(evaluate(&gzip, &[]), Some(Ok(true)));
     }
 
     #[test]

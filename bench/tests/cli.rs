@@ -155,3 +155,67 @@ fn a_quick_limit_run_writes_both_reports() {
     assert!(md.contains("| limit_10k | dhis2_raw | max_in_flight |"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_quick_shaped_link_run_reports_every_contender_and_the_wire_limit() {
+    let dir = temp_path("wan-reports");
+    let output = Command::new(BIN)
+        .args([
+            "--quick",
+            "--only",
+            "wan_small_get_c64",
+            "--runs",
+            "1",
+            "--out-dir",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    let find = |contender: &str, metric: &str| {
+        rows.iter()
+            .find(|r| r["contender"] == contender && r["metric"] == metric)
+            .unwrap_or_else(|| panic!("no {contender}/{metric} row in {rows:?}"))
+    };
+    for contender in [
+        "dhis2_typed",
+        "dhis2_no_compression",
+        "dhis2_http1",
+        "reqwest_gzip",
+        "hyper_bare",
+        "wire_limit",
+    ] {
+        for metric in ["seconds", "req_per_s", "wire_mib"] {
+            let row = find(contender, metric);
+            assert_eq!(row["workload"], "wan_small_get_c64");
+            assert_eq!(row["runs"], 1);
+            assert!(row["median"].as_f64().unwrap() > 0.0, "{row}");
+            assert_eq!(row.as_object().unwrap().len(), 7);
+        }
+    }
+    let md = std::fs::read_to_string(dir.join("REPORT.md")).unwrap();
+    assert!(md.contains("| wan_small_get_c64 | wire_limit | seconds |"));
+    assert!(md.contains("vs limit"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_wan_child_needs_a_ca() {
+    let out = temp_path("wan-child");
+    let output = Command::new(BIN)
+        .args(["__wan-child", "--contender", "dhis2_typed", "--url"])
+        .args(["https://127.0.0.1:1", "--path", "/api/me", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--ca"));
+    let _ = std::fs::remove_file(&out);
+}

@@ -5,9 +5,12 @@ use serde::Deserialize;
 
 use crate::BenchError;
 
-/// A reqwest client as a user builds it for a plain-HTTP DHIS2 (defaults: unlimited idle pool).
+/// A reqwest client as a user builds it for a plain-HTTP DHIS2 (defaults: unlimited idle pool). Without gzip:
+/// the crate's `gzip` feature is on for the WAN contender (`reqwest_gzip`), and on loopback every contender gets
+/// the same identity bytes.
 pub(crate) fn client() -> Result<reqwest::Client, BenchError> {
     reqwest::Client::builder()
+        .no_gzip()
         .build()
         .map_err(|e| format!("cannot build the reqwest client: {e}").into())
 }

@@ -6,7 +6,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use dhis2_emulator::{Emulator, Fault, FaultPlan, Seed};
+use dhis2_emulator::{Compression, Emulator, Fault, FaultPlan, Seed};
 use http::Uri;
 use tokio::runtime::Runtime;
 
@@ -58,7 +58,12 @@ impl Client {
 
 /// Runs limit_10k.
 pub(crate) fn run(host: &ServerHost, rt: &Runtime, plan: &Plan) -> Result<Outcome, BenchError> {
-    let emulator = host.start_emulator(Emulator::builder().seed(Seed::Empty))?;
+    // Identity answers, as to hyper_bare (loopback measures the client; compression is the WAN workloads' topic).
+    let emulator = host.start_emulator(
+        Emulator::builder()
+            .seed(Seed::Empty)
+            .compression(Compression::Off),
+    )?;
     // Every /api/me waits this long before its answer, so requests overlap and in-flight counts mean something.
     emulator.faults().set(
         PATH,

@@ -6,6 +6,7 @@ pub(crate) mod limit;
 pub(crate) mod paged;
 pub(crate) mod small_get;
 pub(crate) mod stream;
+pub(crate) mod wan;
 
 use tokio::runtime::Runtime;
 
@@ -29,5 +30,10 @@ pub(crate) fn run(
         Workload::Stream1Gib => stream::run(host, rt, plan),
         Workload::Limit10k => limit::run(host, rt, plan),
         Workload::EmulatorList | Workload::EmulatorMe => emulator::run(host, rt, plan, workload),
+        Workload::WanOrgUnits100k
+        | Workload::WanExport1mValues
+        | Workload::WanSmallGetC64
+        | Workload::PoorOrgUnits2k
+        | Workload::PoorSmallGetC64 => wan::run(workload, host, rt, plan),
     }
 }

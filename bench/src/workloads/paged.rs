@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use dhis2_emulator::{Emulator, Seed};
+use dhis2_emulator::{Compression, Emulator, Seed};
 use http::Uri;
 use tokio::runtime::Runtime;
 
@@ -26,12 +26,15 @@ fn encoded_fields() -> String {
     FIELDS.replace('[', "%5B").replace(']', "%5D")
 }
 
-/// An emulator holding exactly `plan.org_units` org units (empty seed plus the synthetic set).
+/// An emulator holding exactly `plan.org_units` org units (empty seed plus the synthetic set), answering without
+/// compression whatever the client asks (the same bytes to every contender: loopback measures the client; the
+/// shaped-link workloads measure compression).
 fn org_unit_emulator(host: &ServerHost, plan: &Plan) -> Result<Emulator, BenchError> {
     host.start_emulator(
         Emulator::builder()
             .seed(Seed::Empty)
-            .synthetic_org_units(plan.org_units),
+            .synthetic_org_units(plan.org_units)
+            .compression(Compression::Off),
     )
 }
 
