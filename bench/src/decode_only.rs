@@ -22,6 +22,8 @@ pub(crate) struct DecodeOptions {
     pub(crate) runs: usize,
     /// Only this decoder (for a profiler); all when `None`.
     pub(crate) decoder: Option<String>,
+    /// Also write the payload here (to time other decoders on it outside this workspace).
+    pub(crate) save: Option<std::path::PathBuf>,
 }
 
 /// The decoders, each with the baseline its target is measured against.
@@ -82,6 +84,10 @@ pub(crate) fn run(opts: &DecodeOptions) -> Result<(), BenchError> {
         eprintln!("dhis2-bench: WARNING: debug build; numbers mean nothing. Use --release.");
     }
     let bytes = crate::org_units::list_json(opts.units);
+    if let Some(path) = &opts.save {
+        std::fs::write(path, &bytes)
+            .map_err(|e| format!("cannot write the payload to {}: {e}", path.display()))?;
+    }
     let selected: Vec<(&str, Option<&str>)> = match &opts.decoder {
         Some(name) => {
             let found = DECODERS.iter().find(|(d, _)| d == name).ok_or_else(|| {

@@ -228,6 +228,7 @@ mod tests {
         };
         vec![
             mk(c::HYPER_BARE, 40000.0),
+            mk(c::HYPER_DECODE, 39000.0),
             mk(c::REQWEST, 30000.0),
             mk(c::DHIS2_RAW, 38000.0),
         ]
@@ -250,7 +251,7 @@ mod tests {
         assert_eq!(v.as_object().unwrap().len(), 4);
         assert_eq!(v["commit"], "abc");
         assert_eq!(v["quick"], true);
-        let row = &v["rows"][2];
+        let row = &v["rows"][3];
         assert_eq!(row.as_object().unwrap().len(), 7);
         assert_eq!(row["workload"], "small_get_c64");
         assert_eq!(row["contender"], "dhis2_raw");
@@ -285,7 +286,7 @@ mod tests {
             .unwrap();
         assert!(line.contains("0.95x"), "{line}");
         assert!(
-            line.contains(">= 0.85x hyper_bare, >= 1.00x reqwest"),
+            line.contains(">= 0.90x hyper_decode, >= 1.00x reqwest"),
             "{line}"
         );
         assert!(line.ends_with("| yes |"), "{line}");
