@@ -64,6 +64,15 @@ impl ObjectBuilder {
         self.entries.push((key, value));
     }
 
+    /// A model's unknown keys: nothing allocated when there were none (the usual case).
+    pub(crate) fn into_extra(self) -> crate::models::Extra {
+        if self.entries.is_empty() {
+            crate::models::Extra::new()
+        } else {
+            self.finish().into()
+        }
+    }
+
     /// The keys in the order they came; a repeated key keeps its first position and its last value.
     pub(crate) fn finish(mut self) -> Map<String, Value> {
         let mut map = Map::with_capacity(self.entries.len());

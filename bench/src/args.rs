@@ -71,11 +71,12 @@ OPTIONS:
     --out-dir DIR      where REPORT.md and report.json are written (default: the bench/ directory)
     -h, --help         this text
 
-    cargo run --release -p dhis2-bench -- decode-only [--units N] [--runs N] [--decoder NAME]
+    cargo run --release -p dhis2-bench -- decode-only [--units N] [--runs N] [--decoder NAME] [--save FILE]
 
     Decodes the decode_100k payload (realistic fields=* org units, default 100000) from memory, no
     network, with each decoder: serde_plain_typed, dhis2_typed, serde_value, dhis2_raw (default 10
-    runs each). --decoder runs only one (for a profiler). Prints a table; writes no report.
+    runs each). --decoder runs only one (for a profiler); --save also writes the payload to FILE.
+    Prints a table; writes no report.
 ";
 
 /// Parses the process arguments (without the program name).
@@ -132,12 +133,14 @@ fn parse_decode_only<I: Iterator<Item = String>>(mut args: I) -> Result<DecodeOp
         units: 100_000,
         runs: 10,
         decoder: None,
+        save: None,
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--units" => opts.units = positive(&value(&mut args, "--units")?, "--units")?,
             "--runs" => opts.runs = positive(&value(&mut args, "--runs")?, "--runs")?,
             "--decoder" => opts.decoder = Some(value(&mut args, "--decoder")?),
+            "--save" => opts.save = Some(PathBuf::from(value(&mut args, "--save")?)),
             other => {
                 return Err(format!("decode-only: unknown argument {other:?}; try --help").into())
             }
@@ -250,6 +253,13 @@ mod tests {
         assert_eq!(opts.units, 50);
         assert_eq!(opts.runs, 2);
         assert_eq!(opts.decoder.as_deref(), Some("dhis2_typed"));
+        assert_eq!(opts.save, None);
+        let Command::DecodeOnly(opts) =
+            parse_strs(&["decode-only", "--save", "/tmp/p.json"]).unwrap()
+        else {
+            panic!("expected DecodeOnly");
+        };
+        assert_eq!(opts.save, Some(PathBuf::from("/tmp/p.json")));
         assert!(parse_strs(&["decode-only", "--units", "0"]).is_err());
         assert!(parse_strs(&["decode-only", "--quick"]).is_err());
     }

@@ -22,6 +22,8 @@ pub(crate) struct DecodeOptions {
     pub(crate) runs: usize,
     /// Only this decoder (for a profiler); all when `None`.
     pub(crate) decoder: Option<String>,
+    /// Also write the payload here (to time other decoders on it outside this workspace).
+    pub(crate) save: Option<std::path::PathBuf>,
 }
 
 /// The decoders, each with the baseline its target is measured against.
@@ -32,33 +34,40 @@ pub(crate) const DECODERS: &[(&str, Option<&str>)] = &[
     (c::DHIS2_RAW, Some(c::SERDE_VALUE)),
 ];
 
-/// Decodes `bytes` with `decoder`; returns the number of units and drops the result (both timed, as in
-/// decode_100k, where the decoded list is dropped inside the measured fetch).
-pub(crate) fn decode(decoder: &str, bytes: &[u8]) -> Result<usize, BenchError> {
-    let n = match decoder {
-        c::SERDE_PLAIN_TYPED => {
-            let list: plain::OrgUnitList = serde_json::from_slice(bytes)?;
-            black_box(&list);
-            list.organisation_units.len()
+/// A decoded list, held so that decoding and dropping can be timed apart.
+pub(crate) enum Decoded {
+    Plain(plain::OrgUnitList),
+    Typed(Page<OrganisationUnit>),
+    Value(serde_json::Value),
+}
+
+impl Decoded {
+    /// The number of units in the list.
+    pub(crate) fn units(&self) -> Result<usize, BenchError> {
+        match self {
+            Decoded::Plain(list) => Ok(list.organisation_units.len()),
+            Decoded::Typed(page) => Ok(page.items.len()),
+            Decoded::Value(value) => units_of(value),
         }
-        c::DHIS2_TYPED => {
-            let page: Page<OrganisationUnit> = serde_json::from_slice(bytes)?;
-            black_box(&page);
-            page.items.len()
-        }
-        c::SERDE_VALUE => {
-            let value: serde_json::Value = serde_json::from_slice(bytes)?;
-            black_box(&value);
-            units_of(&value)?
-        }
-        c::DHIS2_RAW => {
-            let value = dhis2::__bench::decode_raw(bytes)?;
-            black_box(&value);
-            units_of(&value)?
-        }
+    }
+}
+
+/// Decodes `bytes` with `decoder`, keeping the result.
+pub(crate) fn decode_kept(decoder: &str, bytes: &[u8]) -> Result<Decoded, BenchError> {
+    Ok(match decoder {
+        c::SERDE_PLAIN_TYPED => Decoded::Plain(serde_json::from_slice(bytes)?),
+        c::DHIS2_TYPED => Decoded::Typed(serde_json::from_slice(bytes)?),
+        c::SERDE_VALUE => Decoded::Value(serde_json::from_slice(bytes)?),
+        c::DHIS2_RAW => Decoded::Value(dhis2::__bench::decode_raw(bytes)?),
         other => return Err(format!("unknown decoder {other:?}").into()),
-    };
-    Ok(n)
+    })
+}
+
+/// Decodes `bytes` with `decoder`; returns the number of units and drops the result (as in decode_100k, where
+/// the decoded list is dropped inside the measured fetch).
+pub(crate) fn decode(decoder: &str, bytes: &[u8]) -> Result<usize, BenchError> {
+    let decoded = decode_kept(decoder, bytes)?;
+    black_box(&decoded).units()
 }
 
 fn units_of(value: &serde_json::Value) -> Result<usize, BenchError> {
@@ -68,12 +77,17 @@ fn units_of(value: &serde_json::Value) -> Result<usize, BenchError> {
         .ok_or_else(|| "no organisationUnits array".into())
 }
 
-/// Runs the decoders and prints median, min and max milliseconds and each one's ratio to its baseline.
+/// Runs the decoders and prints median, min and max milliseconds (wall and this thread's CPU time, decoding and
+/// dropping the result) and each one's ratio to its baseline, and the CPU time of the drop alone.
 pub(crate) fn run(opts: &DecodeOptions) -> Result<(), BenchError> {
     if cfg!(debug_assertions) {
         eprintln!("dhis2-bench: WARNING: debug build; numbers mean nothing. Use --release.");
     }
     let bytes = crate::org_units::list_json(opts.units);
+    if let Some(path) = &opts.save {
+        std::fs::write(path, &bytes)
+            .map_err(|e| format!("cannot write the payload to {}: {e}", path.display()))?;
+    }
     let selected: Vec<(&str, Option<&str>)> = match &opts.decoder {
         Some(name) => {
             let found = DECODERS.iter().find(|(d, _)| d == name).ok_or_else(|| {
@@ -94,13 +108,24 @@ pub(crate) fn run(opts: &DecodeOptions) -> Result<(), BenchError> {
         bytes.len() / opts.units.max(1),
         opts.runs
     );
-    eprintln!(
-        "dhis2-bench decode-only: one item is {} bytes as dhis2::models::OrganisationUnit, {} as the plain struct",
-        std::mem::size_of::<OrganisationUnit>(),
-        std::mem::size_of::<plain::OrgUnit>()
-    );
+    {
+        use dhis2::models::{AttributeValue, IdRef, Sharing, Translation, UserRef};
+        use std::mem::size_of;
+        eprintln!(
+            "dhis2-bench decode-only: bytes held inline: OrganisationUnit {} (the plain struct {}), Sharing {}, \
+             UserRef {}, AttributeValue {}, Translation {}, IdRef {}",
+            size_of::<OrganisationUnit>(),
+            size_of::<plain::OrgUnit>(),
+            size_of::<Sharing>(),
+            size_of::<UserRef>(),
+            size_of::<AttributeValue>(),
+            size_of::<Translation>(),
+            size_of::<IdRef>()
+        );
+    }
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); selected.len()];
     let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); selected.len()];
+    let mut cpu_drop: Vec<Vec<f64>> = vec![Vec::new(); selected.len()];
     for (name, _) in &selected {
         let n = decode(name, &bytes)?;
         if n != opts.units {
@@ -112,18 +137,22 @@ pub(crate) fn run(opts: &DecodeOptions) -> Result<(), BenchError> {
             let i = (k + run) % selected.len();
             let cpu_start = thread_cpu_ns();
             let start = Instant::now();
-            black_box(decode(selected[i].0, black_box(&bytes))?);
+            let decoded = decode_kept(selected[i].0, black_box(&bytes))?;
+            black_box(&decoded);
+            let cpu_decoded = thread_cpu_ns();
+            drop(decoded);
             times[i].push(start.elapsed().as_secs_f64() * 1e3);
-            if let (Some(a), Some(b)) = (cpu_start, thread_cpu_ns()) {
-                cpu[i].push(b.saturating_sub(a) as f64 / 1e6);
+            if let (Some(a), Some(b), Some(c)) = (cpu_start, cpu_decoded, thread_cpu_ns()) {
+                cpu[i].push(c.saturating_sub(a) as f64 / 1e6);
+                cpu_drop[i].push(c.saturating_sub(b) as f64 / 1e6);
             }
         }
     }
     let median = |t: &[f64]| summarize(t).map_or(f64::NAN, |s| s.median);
     println!(
-        "| decoder | wall median ms | min | max | vs baseline | CPU median ms | min | vs baseline |"
+        "| decoder | wall median ms | min | max | vs baseline | CPU median ms | min | vs baseline | of which drop |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (i, (name, baseline)) in selected.iter().enumerate() {
         let Some(s) = summarize(&times[i]) else {
             continue;
@@ -141,12 +170,13 @@ pub(crate) fn run(opts: &DecodeOptions) -> Result<(), BenchError> {
         let (cpu_median, cpu_min) =
             summarize(&cpu[i]).map_or((f64::NAN, f64::NAN), |c| (c.median, c.min));
         println!(
-            "| {name} | {:.1} | {:.1} | {:.1} | {} | {cpu_median:.1} | {cpu_min:.1} | {} |",
+            "| {name} | {:.1} | {:.1} | {:.1} | {} | {cpu_median:.1} | {cpu_min:.1} | {} | {:.1} |",
             s.median,
             s.min,
             s.max,
             ratio(&times),
-            ratio(&cpu)
+            ratio(&cpu),
+            median(&cpu_drop[i])
         );
     }
     Ok(())

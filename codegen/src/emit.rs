@@ -18,11 +18,12 @@ struct Uses {
 
 /// `Box<name>` when `boxed`.
 ///
-/// User references, sharing and access are large (about 150-190 bytes each, an `extra` map included), present in
-/// most metadata types and server-written; held directly they made e.g. `OrganisationUnit` 2.3 KB, and decoding a
-/// long list spent most of its time writing, moving and page-faulting that memory. Boxed they cost 16 bytes when
-/// absent. Free-form JSON properties (`geometry`, `style`, ...) are boxed for the same reason (a `Value` is 72
-/// bytes and these are rarely present). (`Ref` fields stay unboxed: users set them, and they are smaller.)
+/// User references, sharing and access are large (about 90-130 bytes each), present in most metadata types and
+/// server-written; held directly they made e.g. `OrganisationUnit` much larger, and decoding a long list spent
+/// much of its time writing, moving and page-faulting that memory. Boxed they cost 16 bytes when absent. Free-form
+/// JSON properties (`geometry`, `style`, ...) are boxed for the same reason (a `Value` is 80 bytes with
+/// `preserve_order`, and these are rarely present). (`Ref` fields stay unboxed: users set them, and they are 32
+/// bytes.)
 fn boxed_if(name: &str, boxed: bool) -> String {
     if boxed {
         format!("Box<{name}>")
@@ -174,6 +175,7 @@ fn prop_docs(p: &PropModel, t: &TypeModel, all: &[String]) -> Vec<String> {
 
 fn render_type(t: &TypeModel, all_labels: &[String]) -> String {
     let mut uses = Uses::default();
+    uses.models.insert("Extra");
     uses.models.insert("Field");
     uses.models.insert("FieldInfo");
     uses.models.insert("FieldKind");
@@ -191,7 +193,13 @@ fn render_type(t: &TypeModel, all_labels: &[String]) -> String {
             }
         }
         let _ = writeln!(body, "    pub {}: Field<{ty}>,", p.ident);
-        let _ = writeln!(keys, "        {}: {:?},", p.ident, p.key);
+        // Lists decode into buffers of their exact length (`lossless_model!`'s `vec`).
+        let flag = if matches!(p.ty, Ty::Vec(_) | Ty::AttrValues) {
+            " vec"
+        } else {
+            ""
+        };
+        let _ = writeln!(keys, "        {}: {:?}{flag},", p.ident, p.key);
         let versions: Vec<String> = p.per_version.keys().cloned().collect();
         let _ = writeln!(
             fields,
@@ -243,7 +251,7 @@ fn render_type(t: &TypeModel, all_labels: &[String]) -> String {
     let _ = writeln!(out, "pub struct {} {{", t.rust_name);
     out.push_str(&body);
     out.push_str(
-        "    /// Keys not modelled above, kept verbatim (in order).\n    pub extra: ::serde_json::Map<String, ::serde_json::Value>,\n}\n\n",
+        "    /// Keys not modelled above, kept verbatim (in order).\n    pub extra: Extra,\n}\n\n",
     );
     // Serialize/Deserialize without serde's flatten (see `lossless_model!`); rustfmt leaves macro bodies alone,
     // so this is written one field per line.

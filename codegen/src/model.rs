@@ -30,6 +30,7 @@ const RESERVED: &[&str] = &[
     "Ok",
     "Err",
     "Field",
+    "Extra",
     "Ref",
     "IdRef",
     "UserRef",

@@ -1,8 +1,8 @@
 //! The analytics grid (`GET /api/analytics`): `headers`, `rows`, `metaData`, `height`, `width`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::Field;
+use super::{Extra, Field};
 
 /// One column of an analytics grid.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -20,7 +20,7 @@ pub struct GridHeader {
     /// Whether the column holds dimension items (`true`) rather than values.
     pub meta: Field<bool>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -51,7 +51,7 @@ pub struct AnalyticsResponse {
     /// Number of headers.
     pub header_width: Field<u64>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -1,8 +1,6 @@
 //! Aggregate data values: [`DataValue`] and [`DataValueSet`] (`/api/dataValueSets`, WIRE 8).
 
-use serde_json::{Map, Value};
-
-use super::Field;
+use super::{Extra, Field};
 
 /// One aggregate data value.
 ///
@@ -35,7 +33,7 @@ pub struct DataValue {
     /// Soft-deleted (exports with `includeDeleted=true`).
     pub deleted: Field<bool>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -101,7 +99,7 @@ pub struct DataValueSet {
     /// The values.
     pub data_values: Vec<DataValue>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

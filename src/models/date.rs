@@ -3,14 +3,77 @@
 //! DHIS2 writes `yyyy-MM-dd'T'HH:mm:ss.SSS` (no zone, server time) almost everywhere and
 //! `yyyy-MM-dd'T'HH:mm:ss.SSSZ` (always `+0000`) for data value timestamps. Both must come back unchanged, so the
 //! model stores the original string and parses only on request.
+//!
+//! Most metadata objects carry three dates (`created`, `lastUpdated` and a type's own), so a long list holds
+//! hundreds of thousands of them. The usual 23-byte form and anything shorter are stored inline, in the 24 bytes
+//! a `String` would take, so decoding them allocates nothing and dropping them frees nothing; longer strings
+//! (with a zone) and non-ASCII ones go on the heap.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A date/time string exactly as DHIS2 sent it.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DhisDate(String);
+///
+/// Compares, orders and hashes as its string.
+#[derive(Clone)]
+pub struct DhisDate(Repr);
+
+/// Bytes an inline date holds at most: DHIS2's `yyyy-MM-ddTHH:mm:ss.SSS`.
+const INLINE: usize = 23;
+
+#[derive(Clone)]
+enum Repr {
+    /// Exactly [`INLINE`] ASCII bytes (the usual form).
+    Full([u8; INLINE]),
+    /// Fewer ASCII bytes (a date without time, or without milliseconds).
+    Short { len: u8, bytes: [u8; INLINE - 1] },
+    /// Anything else (a zone suffix, or non-ASCII).
+    Heap(Box<str>),
+}
+
+impl Repr {
+    fn of(value: &str) -> Repr {
+        let b = value.as_bytes();
+        if b.is_ascii() {
+            if let Ok(full) = <[u8; INLINE]>::try_from(b) {
+                return Repr::Full(full);
+            }
+            if b.len() < INLINE {
+                let mut bytes = [0; INLINE - 1];
+                bytes[..b.len()].copy_from_slice(b);
+                // `b.len() < INLINE`, so it fits a u8.
+                return Repr::Short {
+                    len: b.len() as u8,
+                    bytes,
+                };
+            }
+        }
+        Repr::Heap(value.into())
+    }
+
+    fn of_string(value: String) -> Repr {
+        if value.len() <= INLINE && value.is_ascii() {
+            Repr::of(&value)
+        } else {
+            Repr::Heap(value.into_boxed_str())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Inline bytes are ASCII (checked when stored), so they are always valid UTF-8.
+        match self {
+            Repr::Full(bytes) => std::str::from_utf8(bytes).unwrap_or_default(),
+            Repr::Short { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            Repr::Heap(s) => s,
+        }
+    }
+}
 
 /// The parts of a parsed DHIS2 date/time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,17 +109,20 @@ pub struct DateError {
 impl DhisDate {
     /// Wraps a string without checking it (DHIS2 dates are kept verbatim).
     pub fn new(value: impl Into<String>) -> DhisDate {
-        DhisDate(value.into())
+        DhisDate(Repr::of_string(value.into()))
     }
 
     /// The original string.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// The original string, owned.
     pub fn into_string(self) -> String {
-        self.0
+        match self.0 {
+            Repr::Heap(s) => s.into_string(),
+            inline => inline.as_str().to_owned(),
+        }
     }
 
     /// Parses the string into its parts.
@@ -64,7 +130,7 @@ impl DhisDate {
     /// Accepts `yyyy-MM-dd`, optionally followed by `THH:mm`, `:ss`, a fraction of 1-9 digits (kept to millisecond
     /// precision) and a zone: `Z`, `+HHMM`, `+HH:MM` or `+HH`.
     pub fn parse(&self) -> Result<DateParts, DateError> {
-        parse_parts(&self.0)
+        parse_parts(self.as_str())
     }
 
     /// Formats parts in DHIS2's usual form: `yyyy-MM-ddTHH:mm:ss.SSS`, plus `±HHMM` when an offset is set.
@@ -84,7 +150,7 @@ impl DhisDate {
             let abs = off.unsigned_abs();
             s.push_str(&format!("{sign}{:02}{:02}", abs / 60, abs % 60));
         }
-        DhisDate(s)
+        DhisDate::new(s)
     }
 }
 
@@ -242,44 +308,159 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
+impl PartialEq for DhisDate {
+    fn eq(&self, other: &DhisDate) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for DhisDate {}
+
+impl PartialOrd for DhisDate {
+    fn partial_cmp(&self, other: &DhisDate) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for DhisDate {
+    fn cmp(&self, other: &DhisDate) -> Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for DhisDate {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
 impl fmt::Debug for DhisDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DhisDate({:?})", self.0)
+        write!(f, "DhisDate({:?})", self.as_str())
     }
 }
 
 impl fmt::Display for DhisDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
 impl From<String> for DhisDate {
     fn from(value: String) -> Self {
-        DhisDate(value)
+        DhisDate(Repr::of_string(value))
     }
 }
 
 impl From<&str> for DhisDate {
     fn from(value: &str) -> Self {
-        DhisDate(value.to_owned())
+        DhisDate(Repr::of(value))
     }
 }
 
 impl AsRef<str> for DhisDate {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Serialize for DhisDate {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
+        serializer.serialize_str(self.as_str())
     }
 }
 
 impl<'de> Deserialize<'de> for DhisDate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(DhisDate)
+        struct DateVisitor;
+
+        impl Visitor<'_> for DateVisitor {
+            type Value = DhisDate;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date string")
+            }
+
+            // Borrowed or transient, the text is copied inline when it fits: no allocation.
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DhisDate, E> {
+                Ok(DhisDate(Repr::of(v)))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<DhisDate, E> {
+                Ok(DhisDate(Repr::of_string(v)))
+            }
+        }
+
+        deserializer.deserialize_str(DateVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::hash_map::DefaultHasher;
+
+    fn hash_of<T: Hash + ?Sized>(v: &T) -> u64 {
+        let mut h = DefaultHasher::new();
+        v.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn every_form_keeps_its_bytes_and_takes_a_strings_room() {
+        assert_eq!(
+            std::mem::size_of::<DhisDate>(),
+            std::mem::size_of::<String>()
+        );
+        assert_eq!(
+            std::mem::size_of::<crate::models::Field<DhisDate>>(),
+            std::mem::size_of::<String>()
+        );
+        for text in [
+            "2012-09-20T08:46:05.594",
+            "2012-09-20",
+            "",
+            "2012-09-20T08:46:05.5941234",
+            "2010-04-13T00:00:00.000+0000",
+            "2012-09-20T08:46:05.59é",
+            "2012-09-20T08:46:05.594",
+        ] {
+            let from_json: DhisDate =
+                serde_json::from_str(&serde_json::to_string(text).unwrap()).unwrap();
+            for d in [
+                DhisDate::new(text),
+                DhisDate::from(text),
+                DhisDate::from(text.to_owned()),
+                from_json,
+            ] {
+                assert_eq!(d.as_str(), text);
+                assert_eq!(d.to_string(), text);
+                assert_eq!(format!("{d:?}"), format!("DhisDate({text:?})"));
+                assert_eq!(
+                    serde_json::to_string(&d).unwrap(),
+                    serde_json::to_string(text).unwrap()
+                );
+                assert_eq!(hash_of(&d), hash_of(text));
+                assert_eq!(d.clone().into_string(), text);
+            }
+        }
+        let inline = |d: &DhisDate| !matches!(d.0, Repr::Heap(_));
+        assert!(inline(&DhisDate::new("2012-09-20T08:46:05.594")));
+        assert!(inline(&DhisDate::new("2012-09-20")));
+        assert!(!inline(&DhisDate::new("2010-04-13T00:00:00.000+0000")));
+        assert!(!inline(&DhisDate::new("2012-09-20T08:46:05.59é")));
+    }
+
+    #[test]
+    fn compares_as_its_string() {
+        let a = DhisDate::new("2012-09-20");
+        let b = DhisDate::new("2012-09-20T08:46:05.594");
+        let c = DhisDate::new("2012-09-20T08:46:05.594+0000");
+        assert!(a < b && b < c);
+        assert_eq!(b, DhisDate::from("2012-09-20T08:46:05.594".to_string()));
+        assert_ne!(a, b);
+        let mut v = vec![c.clone(), a.clone(), b.clone()];
+        v.sort();
+        assert_eq!(v, [a, b, c]);
     }
 }

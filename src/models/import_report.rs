@@ -1,8 +1,6 @@
 //! [`ImportReport`]: the answer to a metadata import (WIRE 7.2), with helpers to read what happened.
 
-use serde_json::{Map, Value};
-
-use super::{ErrorReport, Field, ObjectReport};
+use super::{ErrorReport, Extra, Field, ObjectReport};
 
 string_enum! {
     /// Status of a WebMessage or import report: `OK`, `WARNING`, `ERROR`.
@@ -30,7 +28,7 @@ pub struct Stats {
     /// All objects.
     pub total: Field<u64>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -53,14 +51,14 @@ pub struct TypeReport {
     /// Reports for individual objects (with `importReportMode=ERRORS`, only those with errors).
     pub object_reports: Field<Vec<ObjectReport>>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     TypeReport {
         klass: "klass",
         stats: "stats",
-        object_reports: "objectReports",
+        object_reports: "objectReports" vec,
     }
 }
 
@@ -86,7 +84,7 @@ pub struct ImportReport {
     /// One entry per imported type.
     pub type_reports: Field<Vec<TypeReport>>,
     /// Other keys (e.g. `importParams` in plain reports), kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -94,7 +92,7 @@ lossless_model! {
         response_type: "responseType",
         status: "status",
         stats: "stats",
-        type_reports: "typeReports",
+        type_reports: "typeReports" vec,
     }
 }
 

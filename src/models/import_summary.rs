@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::Field;
+use super::{Extra, Field};
 
 string_enum! {
     /// `ImportSummary.status`: `SUCCESS`, `WARNING`, `ERROR` (unlike the envelope's `OK`/`WARNING`/`ERROR`).
@@ -28,7 +28,7 @@ pub struct ImportCount {
     /// Values deleted.
     pub deleted: Field<u64>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -56,7 +56,7 @@ pub struct ImportConflict {
     /// Indexes of the rejected values in the payload.
     pub indexes: Field<Vec<u64>>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -66,7 +66,7 @@ lossless_model! {
         value: "value",
         error_code: "errorCode",
         property: "property",
-        indexes: "indexes",
+        indexes: "indexes" vec,
     }
 }
 
@@ -90,7 +90,7 @@ pub struct ImportSummary {
     /// Data set completion (a string such as `"false"` on the wire).
     pub data_set_complete: Field<Value>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -100,8 +100,8 @@ lossless_model! {
         import_options: "importOptions",
         description: "description",
         import_count: "importCount",
-        conflicts: "conflicts",
-        rejected_indexes: "rejectedIndexes",
+        conflicts: "conflicts" vec,
+        rejected_indexes: "rejectedIndexes" vec,
         data_set_complete: "dataSetComplete",
     }
 }

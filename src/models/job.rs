@@ -1,8 +1,8 @@
 //! Async jobs: the [`JobConfiguration`] envelope response and task [`Notification`]s (WIRE 9).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{DhisDate, Field};
+use super::{DhisDate, Extra, Field};
 
 string_enum! {
     /// State of a job.
@@ -62,7 +62,7 @@ pub struct JobConfiguration {
     /// Where to poll, e.g. `/api/system/tasks/METADATA_IMPORT/<jobUid>`.
     pub relative_notifier_endpoint: Field<String>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -113,7 +113,7 @@ pub struct Notification {
     /// Attached data (kept as JSON).
     pub data: Field<Value>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

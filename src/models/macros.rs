@@ -70,10 +70,14 @@ macro_rules! string_enum {
 }
 
 /// Implements `Serialize` and `Deserialize` for a lossless model: a struct whose listed fields are all
-/// [`Field`](crate::models::Field)s and which keeps every other key in `extra: serde_json::Map<String, Value>`.
+/// [`Field`](crate::models::Field)s and which keeps every other key in `extra: Extra` ([`Extra`](crate::models::Extra),
+/// a map that allocates only when a key is stored).
 ///
-/// `lossless_model! { Name { rust_field: "jsonKey", other: "otherKey" always, ... } }` (the struct must implement
-/// `Default`). A field marked `always` is not a `Field` (e.g. a `Vec` that defaults to empty) and is always written.
+/// `lossless_model! { Name { rust_field: "jsonKey", list: "listKey" vec, other: "otherKey" always, ... } }` (the
+/// struct must implement `Default`). A field marked `always` is not a `Field` (e.g. a `Vec` that defaults to empty)
+/// and is always written. A field marked `vec` is a `Field<Vec<T>>` decoded by
+/// [`VecField`](crate::models::lossless::VecField), whose buffer ends at the list's length (serde's own `Vec` starts
+/// at four elements, and most embedded lists hold one or two).
 ///
 /// - Decoding reads each key once ([`Key`](crate::models::lossless::Key), borrowed when the input allows): a
 ///   listed key goes straight into its field, any other key into `extra` (in input order when serde_json's
@@ -89,10 +93,22 @@ macro_rules! lossless_model {
             $map.serialize_entry($key, &$value)?;
         }
     };
+    (@put $map:ident, $value:expr, $key:literal, vec) => {
+        lossless_model!(@put $map, $value, $key)
+    };
     (@put $map:ident, $value:expr, $key:literal, always) => {
         $map.serialize_entry($key, &$value)?;
     };
-    ($name:ident { $($field:ident: $key:literal $($always:ident)?),* $(,)? }) => {
+    (@get $map:ident) => {
+        $map.next_value()?
+    };
+    (@get $map:ident, always) => {
+        $map.next_value()?
+    };
+    (@get $map:ident, vec) => {
+        $map.next_value_seed($crate::models::lossless::VecField::new())?
+    };
+    ($name:ident { $($field:ident: $key:literal $($flag:ident)?),* $(,)? }) => {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(
                 &self,
@@ -100,7 +116,7 @@ macro_rules! lossless_model {
             ) -> ::std::result::Result<S::Ok, S::Error> {
                 use ::serde::ser::SerializeMap as _;
                 let mut map = serializer.serialize_map(::std::option::Option::None)?;
-                $( lossless_model!(@put map, self.$field, $key $(, $always)?); )*
+                $( lossless_model!(@put map, self.$field, $key $(, $flag)?); )*
                 for (key, value) in &self.extra {
                     map.serialize_entry(key, value)?;
                 }
@@ -131,14 +147,14 @@ macro_rules! lossless_model {
                             map.next_key::<$crate::models::lossless::Key<'de>>()?
                         {
                             match key.as_str() {
-                                $( $key => out.$field = map.next_value()?, )*
+                                $( $key => out.$field = lossless_model!(@get map $(, $flag)?), )*
                                 _ => {
                                     let value = map.next_value_seed($crate::json::ValueSeed)?;
                                     extra.push(key.into_string(), value);
                                 }
                             }
                         }
-                        out.extra = extra.finish();
+                        out.extra = extra.into_extra();
                         ::std::result::Result::Ok(out)
                     }
                 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use super::{DhisDate, Field, IdRef};
+use super::{DhisDate, Extra, Field, IdRef};
 
 /// The current user, from `GET /api/me`.
 ///
@@ -64,7 +64,7 @@ pub struct Me {
     /// Present, as `true`, when the user may impersonate (2.43+).
     pub can_impersonate: Field<bool>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
     /// Whether the JSON had a top-level `username` (and whether it was null), so encoding writes back what was read.
     username_top_level: Field<()>,
 }
@@ -96,7 +96,7 @@ struct MeRaw {
     two_factor_type: Field<String>,
     impersonation: Field<String>,
     can_impersonate: Field<bool>,
-    extra: Map<String, Value>,
+    extra: Extra,
 }
 
 lossless_model! {
@@ -112,14 +112,14 @@ lossless_model! {
         phone_number: "phoneNumber",
         created: "created",
         last_updated: "lastUpdated",
-        authorities: "authorities",
-        user_roles: "userRoles",
-        user_groups: "userGroups",
-        organisation_units: "organisationUnits",
-        data_view_organisation_units: "dataViewOrganisationUnits",
-        tei_search_organisation_units: "teiSearchOrganisationUnits",
-        programs: "programs",
-        data_sets: "dataSets",
+        authorities: "authorities" vec,
+        user_roles: "userRoles" vec,
+        user_groups: "userGroups" vec,
+        organisation_units: "organisationUnits" vec,
+        data_view_organisation_units: "dataViewOrganisationUnits" vec,
+        tei_search_organisation_units: "teiSearchOrganisationUnits" vec,
+        programs: "programs" vec,
+        data_sets: "dataSets" vec,
         settings: "settings",
         access: "access",
         user_credentials: "userCredentials",

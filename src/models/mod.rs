@@ -1,6 +1,6 @@
 //! Typed DHIS2 models: hand-written envelopes and core types, plus generated metadata models.
 //!
-//! Every model is lossless: unknown keys are kept in an `extra` map, explicit `null`s survive through [`Field`],
+//! Every model is lossless: unknown keys are kept in an `extra` map ([`Extra`]), explicit `null`s survive through [`Field`],
 //! dates keep their original string ([`DhisDate`]) and numbers keep their JSON representation.
 
 #[macro_use]
@@ -9,6 +9,7 @@ mod macros;
 mod analytics;
 mod data_value;
 mod date;
+mod extra;
 mod field;
 pub mod generated;
 mod import_report;
@@ -31,6 +32,7 @@ mod web_message;
 pub use analytics::{AnalyticsResponse, GridHeader};
 pub use data_value::{DataValue, DataValueSet};
 pub use date::{DateError, DateParts, DhisDate};
+pub use extra::Extra;
 pub use field::Field;
 pub use import_report::{Ignored, ImportError, ImportReport, Stats, Status, TypeCount, TypeReport};
 pub use import_summary::{ImportConflict, ImportCount, ImportStatus, ImportSummary};

@@ -1,8 +1,8 @@
 //! [`ObjectReport`], [`ErrorReport`] and the [`ErrorReports`] response.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{Field, SecretString};
+use super::{Extra, Field, SecretString};
 
 /// Result for one object of a create/update/patch/delete or a metadata import (WIRE 6.4, 7.2).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -22,7 +22,7 @@ pub struct ObjectReport {
     /// Errors about this object; empty on success.
     pub error_reports: Field<Vec<ErrorReport>>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -33,7 +33,7 @@ lossless_model! {
         index: "index",
         display_name: "displayName",
         key: "key",
-        error_reports: "errorReports",
+        error_reports: "errorReports" vec,
     }
 }
 
@@ -71,7 +71,7 @@ pub struct ErrorReport {
     /// Message template arguments.
     pub args: Field<Vec<Value>>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -82,9 +82,9 @@ lossless_model! {
         main_id: "mainId",
         error_klass: "errorKlass",
         error_property: "errorProperty",
-        error_properties: "errorProperties",
+        error_properties: "errorProperties" vec,
         value: "value",
-        args: "args",
+        args: "args" vec,
     }
 }
 
@@ -96,12 +96,12 @@ pub struct ErrorReports {
     /// The errors.
     pub error_reports: Field<Vec<ErrorReport>>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ErrorReports {
         response_type: "responseType",
-        error_reports: "errorReports",
+        error_reports: "errorReports" vec,
     }
 }

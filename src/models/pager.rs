@@ -1,8 +1,6 @@
 //! [`Pager`]: the paging block of collection lists.
 
-use serde_json::{Map, Value};
-
-use super::Field;
+use super::{Extra, Field};
 
 /// `pager` of a collection list: `{"page", "total", "pageSize", "pageCount", "nextPage"?, "prevPage"?}` (WIRE 4.2).
 ///
@@ -22,7 +20,7 @@ pub struct Pager {
     /// Absolute URL of the previous page, when there is one.
     pub prev_page: Field<String>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

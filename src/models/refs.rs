@@ -6,10 +6,11 @@ use std::marker::PhantomData;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::lossless::Key;
-use super::{Field, Uid, UidError};
+use super::{Extra, Field, Uid, UidError};
+use crate::json::{ObjectBuilder, ValueSeed};
 
 /// A reference to an object of type `T`: `{"id": "..."}` plus whatever other fields the request asked for.
 ///
@@ -18,7 +19,7 @@ pub struct Ref<T: ?Sized = ()> {
     /// The referenced object's id (a UID for most types; period ids and a few others are not UIDs).
     pub id: Field<String>,
     /// Other keys (e.g. `name`, `code`, `displayName` when `fields` asked for them), kept verbatim in order.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
     _to: PhantomData<fn() -> T>,
 }
 
@@ -30,7 +31,7 @@ impl<T: ?Sized> Ref<T> {
     pub fn new(id: impl Into<String>) -> Self {
         Ref {
             id: Field::Value(id.into()),
-            extra: Map::new(),
+            extra: Extra::new(),
             _to: PhantomData,
         }
     }
@@ -99,7 +100,7 @@ impl<T: ?Sized> Default for Ref<T> {
     fn default() -> Self {
         Ref {
             id: Field::Absent,
-            extra: Map::new(),
+            extra: Extra::new(),
             _to: PhantomData,
         }
     }
@@ -133,14 +134,16 @@ impl<'de, T: ?Sized> Deserialize<'de> for Ref<T> {
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ref<T>, A::Error> {
                 let mut out = Ref::default();
+                let mut extra = ObjectBuilder::new();
                 while let Some(key) = map.next_key::<Key<'de>>()? {
                     if key.as_str() == "id" {
                         out.id = map.next_value()?;
                     } else {
-                        let value = map.next_value::<Value>()?;
-                        out.extra.insert(key.into_string(), value);
+                        let value = map.next_value_seed(ValueSeed)?;
+                        extra.push(key.into_string(), value);
                     }
                 }
+                out.extra = extra.into_extra();
                 Ok(out)
             }
         }
@@ -178,7 +181,7 @@ pub struct UserRef {
     /// Login name.
     pub username: Field<String>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

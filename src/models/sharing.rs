@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::{Field, IdRef};
+use super::{Extra, Field, IdRef};
 
 /// `sharing`: `{"owner", "external"?, "public", "users": {"<uid>": {...}}, "userGroups": {"<uid>": {...}}}`.
 ///
@@ -23,7 +23,7 @@ pub struct Sharing {
     /// Per-group access, keyed by user group UID.
     pub user_groups: Field<BTreeMap<String, SharingEntry>>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -46,7 +46,7 @@ pub struct SharingEntry {
     /// Display name.
     pub display_name: Field<String>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -75,7 +75,7 @@ pub struct Access {
     /// Data access (`{"read", "write"}`) for data-shareable types.
     pub data: Field<Map<String, Value>>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -98,7 +98,7 @@ pub struct AttributeValue {
     /// The attribute.
     pub attribute: Field<IdRef>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -118,7 +118,7 @@ pub struct Translation {
     /// Translated text.
     pub value: Field<String>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! { Translation { property: "property", locale: "locale", value: "value" } }

@@ -1,8 +1,8 @@
 //! [`SystemInfo`]: `GET /api/system/info` (WIRE 2).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{DhisDate, Field};
+use super::{DhisDate, Extra, Field};
 
 /// `GET /api/system/info`. The key set is the same on 2.39-2.42 (46 keys); 2.43 adds `sessionTimeout` and
 /// `capability`. Non-superusers get a reduced object (superuser-only keys absent). Unknown keys are kept in `extra`.
@@ -105,7 +105,7 @@ pub struct SystemInfo {
     /// Whether encryption is configured (`false` for non-superusers).
     pub encryption: Field<bool>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -177,7 +177,7 @@ pub struct DatabaseInfo {
     /// Database time.
     pub time: Field<DhisDate>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -4,9 +4,9 @@
 //! in `extra`, and absent keys stay absent when written back. Tracker dates (`createdAt`, `occurredAt`, ...) are
 //! kept as the strings the server sent.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::Field;
+use super::{Extra, Field};
 
 /// A tracked entity (`/api/tracker/trackedEntities`).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -32,7 +32,7 @@ pub struct TrackedEntity {
     /// Relationships (present when `fields` asks for them).
     pub relationships: Field<Vec<Relationship>>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -44,9 +44,9 @@ lossless_model! {
         updated_at: "updatedAt",
         inactive: "inactive",
         deleted: "deleted",
-        attributes: "attributes",
-        enrollments: "enrollments",
-        relationships: "relationships",
+        attributes: "attributes" vec,
+        enrollments: "enrollments" vec,
+        relationships: "relationships" vec,
     }
 }
 
@@ -62,7 +62,7 @@ pub struct TrackerAttribute {
     /// Value type such as `TEXT`.
     pub value_type: Field<String>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -96,7 +96,7 @@ pub struct Enrollment {
     /// Events (present when `fields` asks for them).
     pub events: Field<Vec<Event>>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -109,7 +109,7 @@ lossless_model! {
         enrolled_at: "enrolledAt",
         occurred_at: "occurredAt",
         updated_at: "updatedAt",
-        events: "events",
+        events: "events" vec,
     }
 }
 
@@ -137,7 +137,7 @@ pub struct Event {
     /// Recorded values.
     pub data_values: Field<Vec<EventDataValue>>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -151,7 +151,7 @@ lossless_model! {
         status: "status",
         occurred_at: "occurredAt",
         updated_at: "updatedAt",
-        data_values: "dataValues",
+        data_values: "dataValues" vec,
     }
 }
 
@@ -163,7 +163,7 @@ pub struct EventDataValue {
     /// The value as a string.
     pub value: Field<String>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -186,7 +186,7 @@ pub struct Relationship {
     /// The target end.
     pub to: Field<Value>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -292,7 +292,7 @@ pub struct TrackerStats {
     /// All objects.
     pub total: u64,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -317,7 +317,7 @@ pub struct TrackerError {
     /// The offending object's UID.
     pub uid: Field<String>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -337,7 +337,7 @@ pub struct ValidationReport {
     /// Warnings.
     pub warning_reports: Vec<TrackerError>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -361,7 +361,7 @@ pub struct TrackerImportReport {
     /// Message, when the server wrote one.
     pub message: Field<String>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -1,11 +1,11 @@
 //! [`WebMessage`]: DHIS2's response envelope, with its polymorphic `response` (WIRE 6).
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{
-    ErrorReport, ErrorReports, Field, ImportReport, ImportSummary, JobConfiguration, ObjectReport,
-    Status,
+    ErrorReport, ErrorReports, Extra, Field, ImportReport, ImportSummary, JobConfiguration,
+    ObjectReport, Status,
 };
 
 /// The envelope DHIS2 answers writes and errors with:
@@ -29,7 +29,7 @@ pub struct WebMessage {
     /// DHIS2 error code, e.g. `E1005`.
     pub error_code: Field<String>,
     /// Other keys, kept verbatim.
-    pub extra: Map<String, Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

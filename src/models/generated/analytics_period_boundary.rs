@@ -4,8 +4,8 @@
 
 use super::AnalyticsPeriodBoundaryType;
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Sharing, Translation, TypeInfo,
-    UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Sharing, Translation,
+    TypeInfo, UserRef,
 };
 
 /// DHIS2 **Analytics Period Boundary** (`org.hisp.dhis.program.AnalyticsPeriodBoundary`).
@@ -95,21 +95,21 @@ pub struct AnalyticsPeriodBoundary {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     AnalyticsPeriodBoundary {
         access: "access",
         analytics_period_boundary_type: "analyticsPeriodBoundaryType",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         boundary_target: "boundaryTarget",
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -118,7 +118,7 @@ lossless_model! {
         offset_period_type: "offsetPeriodType",
         offset_periods: "offsetPeriods",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -4,8 +4,8 @@
 
 use super::{AnalyticsTablePhase, AnalyticsTableType, ResourceTableType};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Analytics Table Hook** (`org.hisp.dhis.analytics.AnalyticsTableHook`).
@@ -95,20 +95,20 @@ pub struct AnalyticsTableHook {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     AnalyticsTableHook {
         access: "access",
         analytics_table_type: "analyticsTableType",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -118,7 +118,7 @@ lossless_model! {
         resource_table_type: "resourceTableType",
         sharing: "sharing",
         sql: "sql",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

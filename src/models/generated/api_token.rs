@@ -4,8 +4,8 @@
 
 use super::ApiTokenType;
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Api Token** (`org.hisp.dhis.security.apikey.ApiToken`).
@@ -95,28 +95,28 @@ pub struct ApiToken {
     /// DHIS2: `INTEGER`, required.
     pub version: Field<i64>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ApiToken {
         access: "access",
-        attribute_values: "attributeValues",
-        attributes: "attributes",
+        attribute_values: "attributeValues" vec,
+        attributes: "attributes" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         expire: "expire",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         name: "name",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         r#type: "type",
         user: "user",
         version: "version",

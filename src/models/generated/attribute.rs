@@ -4,7 +4,7 @@
 
 use super::{OptionSet, ValueType};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -267,13 +267,13 @@ pub struct Attribute {
     /// DHIS2: `BOOLEAN`.
     pub visualization_attribute: Field<bool>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Attribute {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         category_attribute: "categoryAttribute",
         category_option_attribute: "categoryOptionAttribute",
         category_option_combo_attribute: "categoryOptionComboAttribute",
@@ -296,7 +296,7 @@ lossless_model! {
         event_chart_attribute: "eventChartAttribute",
         event_report_attribute: "eventReportAttribute",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
@@ -308,7 +308,7 @@ lossless_model! {
         mandatory: "mandatory",
         map_attribute: "mapAttribute",
         name: "name",
-        object_types: "objectTypes",
+        object_types: "objectTypes" vec,
         option_attribute: "optionAttribute",
         option_set: "optionSet",
         option_set_attribute: "optionSetAttribute",
@@ -326,7 +326,7 @@ lossless_model! {
         sql_view_attribute: "sqlViewAttribute",
         tracked_entity_attribute_attribute: "trackedEntityAttributeAttribute",
         tracked_entity_type_attribute: "trackedEntityTypeAttribute",
-        translations: "translations",
+        translations: "translations" vec,
         unique: "unique",
         user: "user",
         user_attribute: "userAttribute",

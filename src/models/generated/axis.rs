@@ -2,7 +2,7 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`Axis`]: DHIS2 `org.hisp.dhis.visualization.Axis`.
 
-use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **Axis** (`org.hisp.dhis.visualization.Axis`).
 ///
@@ -19,7 +19,7 @@ pub struct Axis {
     /// DHIS2: `TEXT`, required, max length 255.
     pub dimensional_item: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -7,8 +7,8 @@ use super::{
     EventRepetition, LegendSet, OptionSet, Program, ProgramStage, ValueType,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, IdRef, Ref, Resource, Sharing,
-    Translation, TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, IdRef, Ref, Resource,
+    Sharing, Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Category** (`org.hisp.dhis.category.Category`).
@@ -178,7 +178,7 @@ pub struct Category {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`).
     pub value_type: Field<ValueType>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -186,9 +186,9 @@ lossless_model! {
         access: "access",
         aggregation_type: "aggregationType",
         all_items: "allItems",
-        attribute_values: "attributeValues",
-        category_combos: "categoryCombos",
-        category_options: "categoryOptions",
+        attribute_values: "attributeValues" vec,
+        category_combos: "categoryCombos" vec,
+        category_options: "categoryOptions" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -203,13 +203,13 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         filter: "filter",
         form_name: "formName",
         href: "href",
         id: "id",
         is_default: "isDefault",
-        items: "items",
+        items: "items" vec,
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
@@ -220,7 +220,7 @@ lossless_model! {
         repetition: "repetition",
         sharing: "sharing",
         short_name: "shortName",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         value_type: "valueType",
     }

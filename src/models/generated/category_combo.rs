@@ -4,7 +4,7 @@
 
 use super::{Category, CategoryOptionCombo, DataDimensionType};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -99,22 +99,22 @@ pub struct CategoryCombo {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     CategoryCombo {
         access: "access",
-        attribute_values: "attributeValues",
-        categories: "categories",
-        category_option_combos: "categoryOptionCombos",
+        attribute_values: "attributeValues" vec,
+        categories: "categories" vec,
+        category_option_combos: "categoryOptionCombos" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         data_dimension_type: "dataDimensionType",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         is_default: "isDefault",
@@ -123,7 +123,7 @@ lossless_model! {
         name: "name",
         sharing: "sharing",
         skip_total: "skipTotal",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

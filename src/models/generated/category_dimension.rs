@@ -3,7 +3,7 @@
 //! [`CategoryDimension`]: DHIS2 `org.hisp.dhis.category.CategoryDimension`.
 
 use super::Category;
-use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 
 /// DHIS2 **Category Dimension** (`org.hisp.dhis.category.CategoryDimension`).
 ///
@@ -20,7 +20,7 @@ pub struct CategoryDimension {
     /// DHIS2: `REFERENCE of REFERENCE`, required.
     pub category_options: Field<IdRef>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -7,7 +7,7 @@ use super::{
     OrganisationUnit, TotalAggregationType,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -166,17 +166,17 @@ pub struct CategoryOption {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     CategoryOption {
         access: "access",
         aggregation_type: "aggregationType",
-        attribute_values: "attributeValues",
-        categories: "categories",
-        category_option_combos: "categoryOptionCombos",
-        category_option_groups: "categoryOptionGroups",
+        attribute_values: "attributeValues" vec,
+        categories: "categories" vec,
+        category_option_combos: "categoryOptionCombos" vec,
+        category_option_groups: "categoryOptionGroups" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -189,7 +189,7 @@ lossless_model! {
         display_short_name: "displayShortName",
         end_date: "endDate",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
@@ -197,16 +197,16 @@ lossless_model! {
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         name: "name",
-        organisation_units: "organisationUnits",
+        organisation_units: "organisationUnits" vec,
         query_mods: "queryMods",
         sharing: "sharing",
         short_name: "shortName",
         start_date: "startDate",
         style: "style",
         total_aggregation_type: "totalAggregationType",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

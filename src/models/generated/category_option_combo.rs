@@ -4,7 +4,7 @@
 
 use super::{AggregationType, CategoryCombo, CategoryOption, DimensionItemType, LegendSet};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -139,16 +139,16 @@ pub struct CategoryOptionCombo {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     CategoryOptionCombo {
         access: "access",
         aggregation_type: "aggregationType",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         category_combo: "categoryCombo",
-        category_options: "categoryOptions",
+        category_options: "categoryOptions" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -160,7 +160,7 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
@@ -168,12 +168,12 @@ lossless_model! {
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         name: "name",
         query_mods: "queryMods",
         sharing: "sharing",
         short_name: "shortName",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -3,7 +3,7 @@
 //! [`CategoryOptionGroupSetDimension`]: DHIS2 `org.hisp.dhis.category.CategoryOptionGroupSetDimension`.
 
 use super::CategoryOptionGroupSet;
-use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 
 /// DHIS2 **Category Option Group Set Dimension** (`org.hisp.dhis.category.CategoryOptionGroupSetDimension`).
 ///
@@ -20,7 +20,7 @@ pub struct CategoryOptionGroupSetDimension {
     /// DHIS2: `REFERENCE of REFERENCE`, required.
     pub category_option_groups: Field<IdRef>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

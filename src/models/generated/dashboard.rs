@@ -4,7 +4,7 @@
 
 use super::{DashboardItem, ItemConfig};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -131,18 +131,18 @@ pub struct Dashboard {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Dashboard {
         access: "access",
-        allowed_filters: "allowedFilters",
-        attribute_values: "attributeValues",
+        allowed_filters: "allowedFilters" vec,
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
-        dashboard_items: "dashboardItems",
+        dashboard_items: "dashboardItems" vec,
         description: "description",
         display_description: "displayDescription",
         display_form_name: "displayFormName",
@@ -150,7 +150,7 @@ lossless_model! {
         display_short_name: "displayShortName",
         embedded: "embedded",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
@@ -163,7 +163,7 @@ lossless_model! {
         restrict_filters: "restrictFilters",
         sharing: "sharing",
         short_name: "shortName",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

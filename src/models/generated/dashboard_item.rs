@@ -7,8 +7,8 @@ use super::{
     Map, Report, User, Visualization,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Dashboard Item** (`org.hisp.dhis.dashboard.DashboardItem`).
@@ -166,14 +166,14 @@ pub struct DashboardItem {
     /// DHIS2: `INTEGER`.
     pub y: Field<i64>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     DashboardItem {
         access: "access",
         app_key: "appKey",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         content_count: "contentCount",
         created: "created",
@@ -184,7 +184,7 @@ lossless_model! {
         event_report: "eventReport",
         event_visualization: "eventVisualization",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         height: "height",
         href: "href",
         id: "id",
@@ -195,15 +195,15 @@ lossless_model! {
         map: "map",
         messages: "messages",
         name: "name",
-        reports: "reports",
-        resources: "resources",
+        reports: "reports" vec,
+        resources: "resources" vec,
         shape: "shape",
         sharing: "sharing",
         text: "text",
-        translations: "translations",
+        translations: "translations" vec,
         r#type: "type",
         user: "user",
-        users: "users",
+        users: "users" vec,
         visualization: "visualization",
         width: "width",
         x: "x",

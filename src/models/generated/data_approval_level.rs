@@ -4,7 +4,7 @@
 
 use super::CategoryOptionGroupSet;
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -95,20 +95,20 @@ pub struct DataApprovalLevel {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     DataApprovalLevel {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         category_option_group_set: "categoryOptionGroupSet",
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -118,7 +118,7 @@ lossless_model! {
         org_unit_level: "orgUnitLevel",
         org_unit_level_name: "orgUnitLevelName",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{CategoryCombo, DataApprovalLevel, DataSet};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -95,22 +95,22 @@ pub struct DataApprovalWorkflow {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     DataApprovalWorkflow {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         category_combo: "categoryCombo",
         code: "code",
         created: "created",
         created_by: "createdBy",
-        data_approval_levels: "dataApprovalLevels",
-        data_sets: "dataSets",
+        data_approval_levels: "dataApprovalLevels" vec,
+        data_sets: "dataSets" vec,
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -118,7 +118,7 @@ lossless_model! {
         name: "name",
         period_type: "periodType",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -7,7 +7,7 @@ use super::{
     DimensionItemType, LegendSet, ObjectStyle, OptionSet, ValueType,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -186,22 +186,22 @@ pub struct DataElement {
     /// DHIS2: `BOOLEAN`, required.
     pub zero_is_significant: Field<bool>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     DataElement {
         access: "access",
-        aggregation_levels: "aggregationLevels",
+        aggregation_levels: "aggregationLevels" vec,
         aggregation_type: "aggregationType",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         category_combo: "categoryCombo",
         code: "code",
         comment_option_set: "commentOptionSet",
         created: "created",
         created_by: "createdBy",
-        data_element_groups: "dataElementGroups",
-        data_set_elements: "dataSetElements",
+        data_element_groups: "dataElementGroups" vec,
+        data_set_elements: "dataSetElements" vec,
         description: "description",
         dimension_item: "dimensionItem",
         dimension_item_type: "dimensionItemType",
@@ -211,7 +211,7 @@ lossless_model! {
         display_short_name: "displayShortName",
         domain_type: "domainType",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         field_mask: "fieldMask",
         form_name: "formName",
         href: "href",
@@ -219,7 +219,7 @@ lossless_model! {
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         name: "name",
         option_set: "optionSet",
         option_set_value: "optionSetValue",
@@ -227,7 +227,7 @@ lossless_model! {
         sharing: "sharing",
         short_name: "shortName",
         style: "style",
-        translations: "translations",
+        translations: "translations" vec,
         url: "url",
         user: "user",
         value_type: "valueType",

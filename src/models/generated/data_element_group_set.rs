@@ -7,8 +7,8 @@ use super::{
     LegendSet, OptionSet, Program, ProgramStage, ValueType,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, IdRef, Ref, Resource, Sharing,
-    Translation, TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, IdRef, Ref, Resource,
+    Sharing, Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Data Element Group Set** (`org.hisp.dhis.dataelement.DataElementGroupSet`).
@@ -174,7 +174,7 @@ pub struct DataElementGroupSet {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), read-only.
     pub value_type: Field<ValueType>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -182,14 +182,14 @@ lossless_model! {
         access: "access",
         aggregation_type: "aggregationType",
         all_items: "allItems",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         compulsory: "compulsory",
         created: "created",
         created_by: "createdBy",
         data_dimension: "dataDimension",
         data_dimension_type: "dataDimensionType",
-        data_element_groups: "dataElementGroups",
+        data_element_groups: "dataElementGroups" vec,
         description: "description",
         dimension: "dimension",
         dimension_item_keywords: "dimensionItemKeywords",
@@ -199,12 +199,12 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         filter: "filter",
         form_name: "formName",
         href: "href",
         id: "id",
-        items: "items",
+        items: "items" vec,
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
@@ -215,7 +215,7 @@ lossless_model! {
         repetition: "repetition",
         sharing: "sharing",
         short_name: "shortName",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         value_type: "valueType",
     }

@@ -3,7 +3,7 @@
 //! [`DataElementGroupSetDimension`]: DHIS2 `org.hisp.dhis.dataelement.DataElementGroupSetDimension`.
 
 use super::DataElementGroupSet;
-use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 
 /// DHIS2 **Data Element Group Set Dimension** (`org.hisp.dhis.dataelement.DataElementGroupSetDimension`).
 ///
@@ -20,7 +20,7 @@ pub struct DataElementGroupSetDimension {
     /// DHIS2: `REFERENCE of REFERENCE`, required.
     pub data_element_groups: Field<IdRef>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -4,8 +4,8 @@
 
 use super::{AggregationType, CategoryOptionCombo, DataElement, DimensionItemType, LegendSet};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Data Element Operand** (`org.hisp.dhis.dataelement.DataElementOperand`).
@@ -139,7 +139,7 @@ pub struct DataElementOperand {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -147,7 +147,7 @@ lossless_model! {
         access: "access",
         aggregation_type: "aggregationType",
         attribute_option_combo: "attributeOptionCombo",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         category_option_combo: "categoryOptionCombo",
         code: "code",
         created: "created",
@@ -161,19 +161,19 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         name: "name",
         query_mods: "queryMods",
         sharing: "sharing",
         short_name: "shortName",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

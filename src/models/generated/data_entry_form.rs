@@ -4,8 +4,8 @@
 
 use super::DisplayDensity;
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Data Entry Form** (`org.hisp.dhis.dataentryform.DataEntryForm`).
@@ -91,19 +91,19 @@ pub struct DataEntryForm {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     DataEntryForm {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         format: "format",
         href: "href",
         html_code: "htmlCode",
@@ -113,7 +113,7 @@ lossless_model! {
         name: "name",
         sharing: "sharing",
         style: "style",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -2,7 +2,7 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`DataInputPeriod`]: DHIS2 `org.hisp.dhis.dataset.DataInputPeriod`.
 
-use crate::models::{DhisDate, Field, FieldInfo, FieldKind, IdRef, TypeInfo};
+use crate::models::{DhisDate, Extra, Field, FieldInfo, FieldKind, IdRef, TypeInfo};
 
 /// DHIS2 **Data Input Period** (`org.hisp.dhis.dataset.DataInputPeriod`).
 ///
@@ -23,7 +23,7 @@ pub struct DataInputPeriod {
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.period.Period`), required.
     pub period: Field<IdRef>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -3,7 +3,7 @@
 //! [`DataSetElement`]: DHIS2 `org.hisp.dhis.dataset.DataSetElement`.
 
 use super::{CategoryCombo, DataElement, DataSet};
-use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
 /// DHIS2 **Data Set Element** (`org.hisp.dhis.dataset.DataSetElement`).
 ///
@@ -24,7 +24,7 @@ pub struct DataSetElement {
     /// JSON key `dataSet`; DHIS2: `REFERENCE` (`org.hisp.dhis.dataset.DataSet`).
     pub data_set: Field<Ref<DataSet>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

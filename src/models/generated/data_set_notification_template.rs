@@ -6,7 +6,7 @@ use super::{
     DataSet, DataSetNotificationRecipient, DataSetNotificationTrigger, SendStrategy, UserGroup,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -133,24 +133,24 @@ pub struct DataSetNotificationTemplate {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     DataSetNotificationTemplate {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         data_set_notification_trigger: "dataSetNotificationTrigger",
-        data_sets: "dataSets",
-        delivery_channels: "deliveryChannels",
+        data_sets: "dataSets" vec,
+        delivery_channels: "deliveryChannels" vec,
         display_message_template: "displayMessageTemplate",
         display_name: "displayName",
         display_subject_template: "displaySubjectTemplate",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -165,7 +165,7 @@ lossless_model! {
         send_strategy: "sendStrategy",
         sharing: "sharing",
         subject_template: "subjectTemplate",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

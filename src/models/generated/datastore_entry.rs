@@ -3,8 +3,8 @@
 //! [`DatastoreEntry`]: DHIS2 `org.hisp.dhis.datastore.DatastoreEntry`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Sharing, Translation, TypeInfo,
-    UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Sharing, Translation,
+    TypeInfo, UserRef,
 };
 
 /// DHIS2 **Datastore Entry** (`org.hisp.dhis.datastore.DatastoreEntry`).
@@ -90,19 +90,19 @@ pub struct DatastoreEntry {
     /// DHIS2: `TEXT`.
     pub value: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     DatastoreEntry {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         key: "key",
@@ -111,7 +111,7 @@ lossless_model! {
         name: "name",
         namespace: "namespace",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         value: "value",
     }

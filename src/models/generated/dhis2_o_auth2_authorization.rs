@@ -3,8 +3,8 @@
 //! [`Dhis2OAuth2Authorization`]: DHIS2 `org.hisp.dhis.security.oauth2.authorization.Dhis2OAuth2Authorization`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Dhis2 O Auth2 Authorization** (`org.hisp.dhis.security.oauth2.authorization.Dhis2OAuth2Authorization`).
@@ -150,7 +150,7 @@ pub struct Dhis2OAuth2Authorization {
     /// DHIS2: `DATE`.
     pub user_code_issued_at: Field<DhisDate>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -160,7 +160,7 @@ lossless_model! {
         access_token_issued_at: "accessTokenIssuedAt",
         access_token_scopes: "accessTokenScopes",
         access_token_type: "accessTokenType",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         authorization_code_expires_at: "authorizationCodeExpiresAt",
         authorization_code_issued_at: "authorizationCodeIssuedAt",
         authorization_grant_type: "authorizationGrantType",
@@ -172,7 +172,7 @@ lossless_model! {
         device_code_issued_at: "deviceCodeIssuedAt",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -185,7 +185,7 @@ lossless_model! {
         refresh_token_issued_at: "refreshTokenIssuedAt",
         registered_client_id: "registeredClientId",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         user_code_expires_at: "userCodeExpiresAt",
         user_code_issued_at: "userCodeIssuedAt",

@@ -3,8 +3,8 @@
 //! [`Dhis2OAuth2AuthorizationConsent`]: DHIS2 `org.hisp.dhis.security.oauth2.consent.Dhis2OAuth2AuthorizationConsent`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Dhis2 O Auth2 Authorization Consent** (`org.hisp.dhis.security.oauth2.consent.Dhis2OAuth2AuthorizationConsent`).
@@ -90,20 +90,20 @@ pub struct Dhis2OAuth2AuthorizationConsent {
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Dhis2OAuth2AuthorizationConsent {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         authorities: "authorities",
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -112,7 +112,7 @@ lossless_model! {
         principal_name: "principalName",
         registered_client_id: "registeredClientId",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -3,8 +3,8 @@
 //! [`Dhis2OAuth2Client`]: DHIS2 `org.hisp.dhis.security.oauth2.client.Dhis2OAuth2Client`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, SecretString, Sharing,
-    Translation, TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, SecretString,
+    Sharing, Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Dhis2 O Auth2 Client** (`org.hisp.dhis.security.oauth2.client.Dhis2OAuth2Client`).
@@ -122,13 +122,13 @@ pub struct Dhis2OAuth2Client {
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Dhis2OAuth2Client {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         authorization_grant_types: "authorizationGrantTypes",
         client_authentication_methods: "clientAuthenticationMethods",
         client_id: "clientId",
@@ -141,7 +141,7 @@ lossless_model! {
         created_by: "createdBy",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -152,7 +152,7 @@ lossless_model! {
         scopes: "scopes",
         sharing: "sharing",
         token_settings: "tokenSettings",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

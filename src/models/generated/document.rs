@@ -3,8 +3,8 @@
 //! [`Document`]: DHIS2 `org.hisp.dhis.document.Document`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Document** (`org.hisp.dhis.document.Document`).
@@ -94,14 +94,14 @@ pub struct Document {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Document {
         access: "access",
         attachment: "attachment",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         content_type: "contentType",
         created: "created",
@@ -109,14 +109,14 @@ lossless_model! {
         display_name: "displayName",
         external: "external",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         name: "name",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         url: "url",
         user: "user",
     }

@@ -7,7 +7,7 @@ use super::{
     TrackedEntity,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, IdRef, Ref, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, IdRef, Ref, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -162,13 +162,13 @@ pub struct Enrollment {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Enrollment {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         completed_by: "completedBy",
         completed_date: "completedDate",
@@ -179,9 +179,9 @@ lossless_model! {
         deleted: "deleted",
         display_name: "displayName",
         enrollment_date: "enrollmentDate",
-        events: "events",
+        events: "events" vec,
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         followup: "followup",
         geometry: "geometry",
         href: "href",
@@ -190,18 +190,18 @@ lossless_model! {
         last_updated_at_client: "lastUpdatedAtClient",
         last_updated_by: "lastUpdatedBy",
         last_updated_by_user_info: "lastUpdatedByUserInfo",
-        message_conversations: "messageConversations",
+        message_conversations: "messageConversations" vec,
         name: "name",
         occurred_date: "occurredDate",
         organisation_unit: "organisationUnit",
         program: "program",
-        relationship_items: "relationshipItems",
+        relationship_items: "relationshipItems" vec,
         sharing: "sharing",
         status: "status",
         stored_by: "storedBy",
-        tracked_entity_comments: "trackedEntityComments",
+        tracked_entity_comments: "trackedEntityComments" vec,
         tracked_entity_instance: "trackedEntityInstance",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

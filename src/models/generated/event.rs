@@ -7,7 +7,7 @@ use super::{
     ProgramStage, RelationshipItem, User,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, IdRef, Ref, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, IdRef, Ref, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -174,7 +174,7 @@ pub struct Event {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -182,7 +182,7 @@ lossless_model! {
         access: "access",
         assigned_user: "assignedUser",
         attribute_option_combo: "attributeOptionCombo",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         completed: "completed",
         completed_by: "completedBy",
@@ -195,10 +195,10 @@ lossless_model! {
         deleted: "deleted",
         display_name: "displayName",
         enrollment: "enrollment",
-        event_data_values: "eventDataValues",
+        event_data_values: "eventDataValues" vec,
         event_date: "eventDate",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         geometry: "geometry",
         href: "href",
         id: "id",
@@ -206,17 +206,17 @@ lossless_model! {
         last_updated_at_client: "lastUpdatedAtClient",
         last_updated_by: "lastUpdatedBy",
         last_updated_by_user_info: "lastUpdatedByUserInfo",
-        message_conversations: "messageConversations",
+        message_conversations: "messageConversations" vec,
         name: "name",
-        notes: "notes",
+        notes: "notes" vec,
         organisation_unit: "organisationUnit",
         program_stage: "programStage",
-        relationship_items: "relationshipItems",
+        relationship_items: "relationshipItems" vec,
         scheduled_date: "scheduledDate",
         sharing: "sharing",
         status: "status",
         stored_by: "storedBy",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

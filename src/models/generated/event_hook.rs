@@ -3,8 +3,8 @@
 //! [`EventHook`]: DHIS2 `org.hisp.dhis.eventhook.EventHook`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Event Hook** (`org.hisp.dhis.eventhook.EventHook`).
@@ -94,13 +94,13 @@ pub struct EventHook {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     EventHook {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -108,7 +108,7 @@ lossless_model! {
         disabled: "disabled",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -116,8 +116,8 @@ lossless_model! {
         name: "name",
         sharing: "sharing",
         source: "source",
-        targets: "targets",
-        translations: "translations",
+        targets: "targets" vec,
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -3,7 +3,7 @@
 //! [`EventRepetition`]: DHIS2 `org.hisp.dhis.eventvisualization.EventRepetition`.
 
 use super::EventvisualizationAttribute;
-use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **Event Repetition** (`org.hisp.dhis.eventvisualization.EventRepetition`).
 ///
@@ -32,13 +32,13 @@ pub struct EventRepetition {
     /// DHIS2: `TEXT`.
     pub program_stage: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     EventRepetition {
         dimension: "dimension",
-        indexes: "indexes",
+        indexes: "indexes" vec,
         parent: "parent",
         program: "program",
         program_stage: "programStage",

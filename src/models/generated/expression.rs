@@ -3,7 +3,7 @@
 //! [`Expression`]: DHIS2 `org.hisp.dhis.expression.Expression`.
 
 use super::MissingValueStrategy;
-use crate::models::{Field, FieldInfo, FieldKind, Translation, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, Translation, TypeInfo};
 
 /// DHIS2 **Expression** (`org.hisp.dhis.expression.Expression`).
 ///
@@ -36,7 +36,7 @@ pub struct Expression {
     /// DHIS2: `COLLECTION of COMPLEX`.
     pub translations: Field<Vec<Translation>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -46,7 +46,7 @@ lossless_model! {
         expression: "expression",
         missing_value_strategy: "missingValueStrategy",
         sliding_window: "slidingWindow",
-        translations: "translations",
+        translations: "translations" vec,
     }
 }
 

@@ -4,8 +4,8 @@
 
 use super::{AggregationType, DimensionItemType, LegendSet, MissingValueStrategy};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Expression Dimension Item** (`org.hisp.dhis.expressiondimensionitem.ExpressionDimensionItem`).
@@ -147,7 +147,7 @@ pub struct ExpressionDimensionItem {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -156,7 +156,7 @@ lossless_model! {
         aggregate_export_attribute_option_combo: "aggregateExportAttributeOptionCombo",
         aggregate_export_category_option_combo: "aggregateExportCategoryOptionCombo",
         aggregation_type: "aggregationType",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -169,21 +169,21 @@ lossless_model! {
         display_short_name: "displayShortName",
         expression: "expression",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         missing_value_strategy: "missingValueStrategy",
         name: "name",
         query_mods: "queryMods",
         sharing: "sharing",
         short_name: "shortName",
         sliding_window: "slidingWindow",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

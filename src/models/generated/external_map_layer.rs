@@ -4,7 +4,7 @@
 
 use super::{ImageFormat, LegendSet, MapLayerPosition, MapService};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -123,13 +123,13 @@ pub struct ExternalMapLayer {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ExternalMapLayer {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         attribution: "attribution",
         code: "code",
         created: "created",
@@ -138,7 +138,7 @@ lossless_model! {
         description_url: "descriptionUrl",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         image: "image",
@@ -152,7 +152,7 @@ lossless_model! {
         map_service: "mapService",
         name: "name",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         url: "url",
         user: "user",
     }

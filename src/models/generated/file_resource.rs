@@ -4,8 +4,8 @@
 
 use super::{FileResourceDomain, FileResourceStorageStatus};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Sharing, Translation, TypeInfo,
-    UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Sharing, Translation,
+    TypeInfo, UserRef,
 };
 
 /// DHIS2 **File Resource** (`org.hisp.dhis.fileresource.FileResource`).
@@ -107,14 +107,14 @@ pub struct FileResource {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     FileResource {
         access: "access",
         assigned: "assigned",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         content_length: "contentLength",
         content_md5: "contentMd5",
@@ -124,7 +124,7 @@ lossless_model! {
         display_name: "displayName",
         domain: "domain",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         has_multiple_storage_files: "hasMultipleStorageFiles",
         href: "href",
         id: "id",
@@ -133,7 +133,7 @@ lossless_model! {
         name: "name",
         sharing: "sharing",
         storage_status: "storageStatus",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -3,7 +3,7 @@
 //! [`Icon`]: DHIS2 `org.hisp.dhis.icon.Icon`.
 
 use super::FileResource;
-use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo, UserRef};
+use crate::models::{DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo, UserRef};
 
 /// DHIS2 **Icon** (`org.hisp.dhis.icon.Icon`).
 ///
@@ -48,7 +48,7 @@ pub struct Icon {
     /// DHIS2: `DATE`.
     pub last_updated: Field<DhisDate>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -60,7 +60,7 @@ lossless_model! {
         file_resource: "fileResource",
         href: "href",
         key: "key",
-        keywords: "keywords",
+        keywords: "keywords" vec,
         last_updated: "lastUpdated",
     }
 }

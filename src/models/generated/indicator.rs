@@ -7,7 +7,7 @@ use super::{
     ObjectStyle,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -198,7 +198,7 @@ pub struct Indicator {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -208,11 +208,11 @@ lossless_model! {
         aggregate_export_category_option_combo: "aggregateExportCategoryOptionCombo",
         aggregation_type: "aggregationType",
         annualized: "annualized",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
-        data_sets: "dataSets",
+        data_sets: "dataSets" vec,
         decimals: "decimals",
         denominator: "denominator",
         denominator_description: "denominatorDescription",
@@ -228,16 +228,16 @@ lossless_model! {
         exploded_denominator: "explodedDenominator",
         exploded_numerator: "explodedNumerator",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
-        indicator_groups: "indicatorGroups",
+        indicator_groups: "indicatorGroups" vec,
         indicator_type: "indicatorType",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         name: "name",
         numerator: "numerator",
         numerator_description: "numeratorDescription",
@@ -245,7 +245,7 @@ lossless_model! {
         sharing: "sharing",
         short_name: "shortName",
         style: "style",
-        translations: "translations",
+        translations: "translations" vec,
         url: "url",
         user: "user",
     }

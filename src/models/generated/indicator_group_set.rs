@@ -4,7 +4,7 @@
 
 use super::IndicatorGroup;
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -103,13 +103,13 @@ pub struct IndicatorGroupSet {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     IndicatorGroupSet {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         compulsory: "compulsory",
         created: "created",
@@ -119,16 +119,16 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
-        indicator_groups: "indicatorGroups",
+        indicator_groups: "indicatorGroups" vec,
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         name: "name",
         sharing: "sharing",
         short_name: "shortName",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

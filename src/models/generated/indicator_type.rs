@@ -3,8 +3,8 @@
 //! [`IndicatorType`]: DHIS2 `org.hisp.dhis.indicator.IndicatorType`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Indicator Type** (`org.hisp.dhis.indicator.IndicatorType`).
@@ -86,20 +86,20 @@ pub struct IndicatorType {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     IndicatorType {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         factor: "factor",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -107,7 +107,7 @@ lossless_model! {
         name: "name",
         number: "number",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

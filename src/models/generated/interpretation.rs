@@ -7,8 +7,8 @@ use super::{
     InterpretationComment, Map, OrganisationUnit, User, Visualization,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Interpretation** (`org.hisp.dhis.interpretation.Interpretation`).
@@ -138,15 +138,15 @@ pub struct Interpretation {
     /// JSON key `visualization`; DHIS2: `REFERENCE` (`org.hisp.dhis.visualization.Visualization`).
     pub visualization: Field<Ref<Visualization>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Interpretation {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
-        comments: "comments",
+        comments: "comments" vec,
         created: "created",
         created_by: "createdBy",
         data_set: "dataSet",
@@ -155,21 +155,21 @@ lossless_model! {
         event_report: "eventReport",
         event_visualization: "eventVisualization",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
-        liked_by: "likedBy",
+        liked_by: "likedBy" vec,
         likes: "likes",
         map: "map",
-        mentions: "mentions",
+        mentions: "mentions" vec,
         name: "name",
         organisation_unit: "organisationUnit",
         period: "period",
         sharing: "sharing",
         text: "text",
-        translations: "translations",
+        translations: "translations" vec,
         r#type: "type",
         user: "user",
         visualization: "visualization",

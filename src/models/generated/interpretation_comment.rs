@@ -3,8 +3,8 @@
 //! [`InterpretationComment`]: DHIS2 `org.hisp.dhis.interpretation.InterpretationComment`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Sharing, Translation, TypeInfo,
-    UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Sharing, Translation,
+    TypeInfo, UserRef,
 };
 
 /// DHIS2 **Interpretation Comment** (`org.hisp.dhis.interpretation.InterpretationComment`).
@@ -86,28 +86,28 @@ pub struct InterpretationComment {
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     InterpretationComment {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
-        mentions: "mentions",
+        mentions: "mentions" vec,
         name: "name",
         sharing: "sharing",
         text: "text",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -3,7 +3,7 @@
 //! [`ItemConfig`]: DHIS2 `org.hisp.dhis.dashboard.design.ItemConfig`.
 
 use super::Position;
-use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **Item Config** (`org.hisp.dhis.dashboard.design.ItemConfig`).
 ///
@@ -20,7 +20,7 @@ pub struct ItemConfig {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.dashboard.design.Position`).
     pub insert_position: Field<Position>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -4,8 +4,8 @@
 
 use super::{JobType, SchedulingJobStatus, SchedulingType};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Job Configuration** (`org.hisp.dhis.scheduling.JobConfiguration`).
@@ -163,13 +163,13 @@ pub struct JobConfiguration {
     /// DHIS2: `TEXT`, read-only.
     pub user_uid: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     JobConfiguration {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         configurable: "configurable",
         created: "created",
@@ -181,7 +181,7 @@ lossless_model! {
         error_codes: "errorCodes",
         executed_by: "executedBy",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         job_parameters: "jobParameters",
@@ -202,7 +202,7 @@ lossless_model! {
         queue_position: "queuePosition",
         scheduling_type: "schedulingType",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         user_uid: "userUid",
     }

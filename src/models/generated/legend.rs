@@ -3,8 +3,8 @@
 //! [`Legend`]: DHIS2 `org.hisp.dhis.legend.Legend`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Sharing, Translation, TypeInfo,
-    UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Sharing, Translation,
+    TypeInfo, UserRef,
 };
 
 /// DHIS2 **Legend** (`org.hisp.dhis.legend.Legend`).
@@ -94,13 +94,13 @@ pub struct Legend {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`). Only in v41, v42.
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Legend {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         color: "color",
         created: "created",
@@ -108,7 +108,7 @@ lossless_model! {
         display_name: "displayName",
         end_value: "endValue",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         image: "image",
@@ -117,7 +117,7 @@ lossless_model! {
         name: "name",
         sharing: "sharing",
         start_value: "startValue",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -3,7 +3,7 @@
 //! [`LegendDefinitions`]: DHIS2 `org.hisp.dhis.visualization.LegendDefinitions`.
 
 use super::{LegendDisplayStrategy, LegendDisplayStyle, LegendSet};
-use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
 /// DHIS2 **Legend Definitions** (`org.hisp.dhis.visualization.LegendDefinitions`).
 ///
@@ -28,7 +28,7 @@ pub struct LegendDefinitions {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.legend.LegendDisplayStyle`).
     pub style: Field<LegendDisplayStyle>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

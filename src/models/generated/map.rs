@@ -4,7 +4,7 @@
 
 use super::{Interpretation, MapView};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -143,15 +143,15 @@ pub struct Map {
     /// DHIS2: `INTEGER`.
     pub zoom: Field<i64>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Map {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         basemap: "basemap",
-        basemaps: "basemaps",
+        basemaps: "basemaps" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -161,23 +161,23 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
-        interpretations: "interpretations",
+        interpretations: "interpretations" vec,
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         latitude: "latitude",
         longitude: "longitude",
-        map_views: "mapViews",
+        map_views: "mapViews" vec,
         name: "name",
         sharing: "sharing",
         short_name: "shortName",
         subscribed: "subscribed",
-        subscribers: "subscribers",
+        subscribers: "subscribers" vec,
         title: "title",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         zoom: "zoom",
     }

@@ -4,7 +4,7 @@
 
 use super::{MessageConversationPriority, MessageConversationStatus, MessageType, User};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, IdRef, Ref, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, IdRef, Ref, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -147,21 +147,21 @@ pub struct MessageConversation {
     /// DHIS2: `TEXT`.
     pub user_surname: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     MessageConversation {
         access: "access",
         assignee: "assignee",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         ext_message_id: "extMessageId",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         follow_up: "followUp",
         href: "href",
         id: "id",
@@ -173,17 +173,17 @@ lossless_model! {
         last_updated_by: "lastUpdatedBy",
         message_count: "messageCount",
         message_type: "messageType",
-        messages: "messages",
+        messages: "messages" vec,
         name: "name",
         priority: "priority",
         read: "read",
         sharing: "sharing",
         status: "status",
         subject: "subject",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         user_firstname: "userFirstname",
-        user_messages: "userMessages",
+        user_messages: "userMessages" vec,
         user_surname: "userSurname",
     }
 }

@@ -3,7 +3,7 @@
 //! [`MetadataProposal`]: DHIS2 `org.hisp.dhis.metadata.MetadataProposal`.
 
 use super::{MetadataProposalStatus, MetadataProposalTarget, MetadataProposalType, User};
-use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo, UserRef};
+use crate::models::{DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo, UserRef};
 
 /// DHIS2 **Metadata Proposal** (`org.hisp.dhis.metadata.MetadataProposal`).
 ///
@@ -60,7 +60,7 @@ pub struct MetadataProposal {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.metadata.MetadataProposalType`), required.
     pub r#type: Field<MetadataProposalType>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

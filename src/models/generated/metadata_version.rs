@@ -4,8 +4,8 @@
 
 use super::VersionType;
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Sharing, Translation, TypeInfo,
-    UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Sharing, Translation,
+    TypeInfo, UserRef,
 };
 
 /// DHIS2 **Metadata Version** (`org.hisp.dhis.metadata.version.MetadataVersion`).
@@ -91,19 +91,19 @@ pub struct MetadataVersion {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     MetadataVersion {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         hash_code: "hashCode",
         href: "href",
         id: "id",
@@ -112,7 +112,7 @@ lossless_model! {
         last_updated_by: "lastUpdatedBy",
         name: "name",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         r#type: "type",
         user: "user",
     }

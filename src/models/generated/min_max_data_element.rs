@@ -3,7 +3,7 @@
 //! [`MinMaxDataElement`]: DHIS2 `org.hisp.dhis.minmax.MinMaxDataElement`.
 
 use super::{CategoryOptionCombo, DataElement, OrganisationUnit};
-use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
 /// DHIS2 **Min Max Data Element** (`org.hisp.dhis.minmax.MinMaxDataElement`).
 ///
@@ -36,7 +36,7 @@ pub struct MinMaxDataElement {
     /// JSON key `source`; DHIS2: `REFERENCE` (`org.hisp.dhis.organisationunit.OrganisationUnit`).
     pub source: Field<Ref<OrganisationUnit>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

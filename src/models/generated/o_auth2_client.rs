@@ -3,8 +3,8 @@
 //! [`OAuth2Client`]: DHIS2 `org.hisp.dhis.security.oauth2.OAuth2Client`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, SecretString, Sharing,
-    Translation, TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, SecretString,
+    Sharing, Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **O Auth2 Client** (`org.hisp.dhis.security.oauth2.OAuth2Client`).
@@ -94,30 +94,30 @@ pub struct OAuth2Client {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     OAuth2Client {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         cid: "cid",
         code: "code",
         created: "created",
         created_by: "createdBy",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
-        grant_types: "grantTypes",
+        favorites: "favorites" vec,
+        grant_types: "grantTypes" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         name: "name",
-        redirect_uris: "redirectUris",
+        redirect_uris: "redirectUris" vec,
         secret: "secret",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -2,7 +2,7 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`ObjectStyle`]: DHIS2 `org.hisp.dhis.common.ObjectStyle`.
 
-use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **Object Style** (`org.hisp.dhis.common.ObjectStyle`).
 ///
@@ -19,7 +19,7 @@ pub struct ObjectStyle {
     /// DHIS2: `TEXT`.
     pub icon: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

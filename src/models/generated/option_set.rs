@@ -4,7 +4,7 @@
 
 use super::{DhisOption, ValueType};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -95,28 +95,28 @@ pub struct OptionSet {
     /// DHIS2: `INTEGER`, required.
     pub version: Field<i64>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     OptionSet {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         description: "description",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         name: "name",
-        options: "options",
+        options: "options" vec,
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         value_type: "valueType",
         version: "version",

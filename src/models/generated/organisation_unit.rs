@@ -7,7 +7,7 @@ use super::{
     Program, User,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -218,7 +218,7 @@ pub struct OrganisationUnit {
     /// DHIS2: `COLLECTION of REFERENCE`.
     pub users: Field<Vec<Ref<User>>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -226,16 +226,16 @@ lossless_model! {
         access: "access",
         address: "address",
         aggregation_type: "aggregationType",
-        ancestors: "ancestors",
-        attribute_values: "attributeValues",
-        children: "children",
+        ancestors: "ancestors" vec,
+        attribute_values: "attributeValues" vec,
+        children: "children" vec,
         closed_date: "closedDate",
         code: "code",
         comment: "comment",
         contact_person: "contactPerson",
         created: "created",
         created_by: "createdBy",
-        data_sets: "dataSets",
+        data_sets: "dataSets" vec,
         description: "description",
         dimension_item: "dimensionItem",
         dimension_item_type: "dimensionItemType",
@@ -245,7 +245,7 @@ lossless_model! {
         display_short_name: "displayShortName",
         email: "email",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         geometry: "geometry",
         href: "href",
@@ -255,24 +255,24 @@ lossless_model! {
         last_updated_by: "lastUpdatedBy",
         leaf: "leaf",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         level: "level",
         member_count: "memberCount",
         name: "name",
         opening_date: "openingDate",
-        organisation_unit_groups: "organisationUnitGroups",
+        organisation_unit_groups: "organisationUnitGroups" vec,
         parent: "parent",
         path: "path",
         phone_number: "phoneNumber",
-        programs: "programs",
+        programs: "programs" vec,
         query_mods: "queryMods",
         sharing: "sharing",
         short_name: "shortName",
-        translations: "translations",
+        translations: "translations" vec,
         r#type: "type",
         url: "url",
         user: "user",
-        users: "users",
+        users: "users" vec,
     }
 }
 

@@ -7,7 +7,7 @@ use super::{
     OrganisationUnitGroupSet,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -154,14 +154,14 @@ pub struct OrganisationUnitGroup {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     OrganisationUnitGroup {
         access: "access",
         aggregation_type: "aggregationType",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         color: "color",
         created: "created",
@@ -174,24 +174,24 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         feature_type: "featureType",
         form_name: "formName",
         geometry: "geometry",
-        group_sets: "groupSets",
+        group_sets: "groupSets" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         name: "name",
-        organisation_units: "organisationUnits",
+        organisation_units: "organisationUnits" vec,
         query_mods: "queryMods",
         sharing: "sharing",
         short_name: "shortName",
         symbol: "symbol",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

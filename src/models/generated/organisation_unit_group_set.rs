@@ -7,8 +7,8 @@ use super::{
     OrganisationUnitGroup, Program, ProgramStage, ValueType,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, IdRef, Ref, Resource, Sharing,
-    Translation, TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, IdRef, Ref, Resource,
+    Sharing, Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Organisation Unit Group Set** (`org.hisp.dhis.organisationunit.OrganisationUnitGroupSet`).
@@ -178,7 +178,7 @@ pub struct OrganisationUnitGroupSet {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), read-only.
     pub value_type: Field<ValueType>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -186,7 +186,7 @@ lossless_model! {
         access: "access",
         aggregation_type: "aggregationType",
         all_items: "allItems",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         compulsory: "compulsory",
         created: "created",
@@ -202,25 +202,25 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         filter: "filter",
         form_name: "formName",
         href: "href",
         id: "id",
         include_subhierarchy_in_analytics: "includeSubhierarchyInAnalytics",
-        items: "items",
+        items: "items" vec,
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
         name: "name",
         option_set: "optionSet",
-        organisation_unit_groups: "organisationUnitGroups",
+        organisation_unit_groups: "organisationUnitGroups" vec,
         program: "program",
         program_stage: "programStage",
         repetition: "repetition",
         sharing: "sharing",
         short_name: "shortName",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         value_type: "valueType",
     }

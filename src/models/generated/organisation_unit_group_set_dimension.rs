@@ -3,7 +3,7 @@
 //! [`OrganisationUnitGroupSetDimension`]: DHIS2 `org.hisp.dhis.organisationunit.OrganisationUnitGroupSetDimension`.
 
 use super::OrganisationUnitGroupSet;
-use crate::models::{Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, IdRef, Ref, TypeInfo};
 
 /// DHIS2 **Organisation Unit Group Set Dimension** (`org.hisp.dhis.organisationunit.OrganisationUnitGroupSetDimension`).
 ///
@@ -20,7 +20,7 @@ pub struct OrganisationUnitGroupSetDimension {
     /// DHIS2: `REFERENCE of REFERENCE`, required.
     pub organisation_unit_groups: Field<IdRef>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

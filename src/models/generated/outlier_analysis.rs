@@ -3,7 +3,7 @@
 //! [`OutlierAnalysis`]: DHIS2 `org.hisp.dhis.visualization.OutlierAnalysis`.
 
 use super::{NormalizedOutlierMethod, OutlierMethod};
-use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **Outlier Analysis** (`org.hisp.dhis.visualization.OutlierAnalysis`).
 ///
@@ -36,7 +36,7 @@ pub struct OutlierAnalysis {
     /// DHIS2: `NUMBER`.
     pub threshold_factor: Field<::serde_json::Number>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

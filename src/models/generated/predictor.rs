@@ -7,7 +7,7 @@ use super::{
     OrganisationUnitLevel, PredictorGroup,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -150,14 +150,14 @@ pub struct Predictor {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Predictor {
         access: "access",
         annual_sample_count: "annualSampleCount",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -167,7 +167,7 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         generator: "generator",
         href: "href",
@@ -176,17 +176,17 @@ lossless_model! {
         last_updated_by: "lastUpdatedBy",
         name: "name",
         organisation_unit_descendants: "organisationUnitDescendants",
-        organisation_unit_levels: "organisationUnitLevels",
+        organisation_unit_levels: "organisationUnitLevels" vec,
         output: "output",
         output_combo: "outputCombo",
         period_type: "periodType",
-        predictor_groups: "predictorGroups",
+        predictor_groups: "predictorGroups" vec,
         sample_skip_test: "sampleSkipTest",
         sequential_sample_count: "sequentialSampleCount",
         sequential_skip_count: "sequentialSkipCount",
         sharing: "sharing",
         short_name: "shortName",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

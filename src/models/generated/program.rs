@@ -8,7 +8,7 @@ use super::{
     ProgramStage, ProgramTrackedEntityAttribute, ProgramType, TrackedEntityType, UserRole,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -379,16 +379,16 @@ pub struct Program {
     /// DHIS2: `BOOLEAN`, read-only.
     pub without_registration: Field<bool>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Program {
         access: "access",
         access_level: "accessLevel",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         category_combo: "categoryCombo",
-        category_mappings: "categoryMappings",
+        category_mappings: "categoryMappings" vec,
         code: "code",
         complete_events_expiry_days: "completeEventsExpiryDays",
         created: "created",
@@ -427,7 +427,7 @@ lossless_model! {
         expiry_days: "expiryDays",
         expiry_period_type: "expiryPeriodType",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         feature_type: "featureType",
         follow_up_label: "followUpLabel",
         form_name: "formName",
@@ -442,18 +442,18 @@ lossless_model! {
         name: "name",
         note_label: "noteLabel",
         notes_label: "notesLabel",
-        notification_templates: "notificationTemplates",
+        notification_templates: "notificationTemplates" vec,
         only_enroll_once: "onlyEnrollOnce",
         open_days_after_co_end_date: "openDaysAfterCoEndDate",
         org_unit_label: "orgUnitLabel",
-        organisation_units: "organisationUnits",
-        program_indicators: "programIndicators",
-        program_rule_variables: "programRuleVariables",
-        program_sections: "programSections",
+        organisation_units: "organisationUnits" vec,
+        program_indicators: "programIndicators" vec,
+        program_rule_variables: "programRuleVariables" vec,
+        program_sections: "programSections" vec,
         program_stage_label: "programStageLabel",
-        program_stages: "programStages",
+        program_stages: "programStages" vec,
         program_stages_label: "programStagesLabel",
-        program_tracked_entity_attributes: "programTrackedEntityAttributes",
+        program_tracked_entity_attributes: "programTrackedEntityAttributes" vec,
         program_type: "programType",
         registration: "registration",
         related_program: "relatedProgram",
@@ -468,10 +468,10 @@ lossless_model! {
         tracked_entity_attribute_label: "trackedEntityAttributeLabel",
         tracked_entity_attributes_label: "trackedEntityAttributesLabel",
         tracked_entity_type: "trackedEntityType",
-        translations: "translations",
+        translations: "translations" vec,
         use_first_stage_during_registration: "useFirstStageDuringRegistration",
         user: "user",
-        user_roles: "userRoles",
+        user_roles: "userRoles" vec,
         version: "version",
         without_registration: "withoutRegistration",
     }

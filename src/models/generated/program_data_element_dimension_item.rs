@@ -4,8 +4,8 @@
 
 use super::{AggregationType, DataElement, DimensionItemType, LegendSet, Program, ValueType};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Program Data Element Dimension Item** (`org.hisp.dhis.program.ProgramDataElementDimensionItem`).
@@ -139,14 +139,14 @@ pub struct ProgramDataElementDimensionItem {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), read-only.
     pub value_type: Field<ValueType>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ProgramDataElementDimensionItem {
         access: "access",
         aggregation_type: "aggregationType",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -159,20 +159,20 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         name: "name",
         program: "program",
         query_mods: "queryMods",
         sharing: "sharing",
         short_name: "shortName",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         value_type: "valueType",
     }

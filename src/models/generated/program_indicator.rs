@@ -7,7 +7,7 @@ use super::{
     LegendSet, ObjectStyle, Program, ProgramIndicatorGroup,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -194,7 +194,7 @@ pub struct ProgramIndicator {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -204,12 +204,12 @@ lossless_model! {
         aggregate_export_category_option_combo: "aggregateExportCategoryOptionCombo",
         aggregate_export_data_element: "aggregateExportDataElement",
         aggregation_type: "aggregationType",
-        analytics_period_boundaries: "analyticsPeriodBoundaries",
+        analytics_period_boundaries: "analyticsPeriodBoundaries" vec,
         analytics_type: "analyticsType",
         attribute_combo: "attributeCombo",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         category_combo: "categoryCombo",
-        category_mapping_ids: "categoryMappingIds",
+        category_mapping_ids: "categoryMappingIds" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -224,7 +224,7 @@ lossless_model! {
         display_short_name: "displayShortName",
         expression: "expression",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         filter: "filter",
         form_name: "formName",
         href: "href",
@@ -232,16 +232,16 @@ lossless_model! {
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         name: "name",
         org_unit_field: "orgUnitField",
         program: "program",
-        program_indicator_groups: "programIndicatorGroups",
+        program_indicator_groups: "programIndicatorGroups" vec,
         query_mods: "queryMods",
         sharing: "sharing",
         short_name: "shortName",
         style: "style",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -7,7 +7,7 @@ use super::{
     UserGroup,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -138,22 +138,22 @@ pub struct ProgramNotificationTemplate {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ProgramNotificationTemplate {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
-        delivery_channels: "deliveryChannels",
+        delivery_channels: "deliveryChannels" vec,
         display_message_template: "displayMessageTemplate",
         display_name: "displayName",
         display_subject_template: "displaySubjectTemplate",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -171,7 +171,7 @@ lossless_model! {
         send_repeatable: "sendRepeatable",
         sharing: "sharing",
         subject_template: "subjectTemplate",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{Program, ProgramRuleAction, ProgramStage};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -103,13 +103,13 @@ pub struct ProgramRule {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ProgramRule {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         condition: "condition",
         created: "created",
@@ -117,7 +117,7 @@ lossless_model! {
         description: "description",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -125,10 +125,10 @@ lossless_model! {
         name: "name",
         priority: "priority",
         program: "program",
-        program_rule_actions: "programRuleActions",
+        program_rule_actions: "programRuleActions" vec,
         program_stage: "programStage",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -8,7 +8,7 @@ use super::{
     TrackedEntityAttribute,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -155,13 +155,13 @@ pub struct ProgramRuleAction {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ProgramRuleAction {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         content: "content",
         created: "created",
@@ -172,7 +172,7 @@ lossless_model! {
         display_name: "displayName",
         evaluation_time: "evaluationTime",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -185,14 +185,14 @@ lossless_model! {
         priority: "priority",
         program_indicator: "programIndicator",
         program_rule: "programRule",
-        program_rule_action_evaluation_environments: "programRuleActionEvaluationEnvironments",
+        program_rule_action_evaluation_environments: "programRuleActionEvaluationEnvironments" vec,
         program_rule_action_type: "programRuleActionType",
         program_stage: "programStage",
         program_stage_section: "programStageSection",
         sharing: "sharing",
         template_uid: "templateUid",
         tracked_entity_attribute: "trackedEntityAttribute",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

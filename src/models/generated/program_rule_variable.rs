@@ -7,7 +7,7 @@ use super::{
     ValueType,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -110,20 +110,20 @@ pub struct ProgramRuleVariable {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), required.
     pub value_type: Field<ValueType>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ProgramRuleVariable {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         data_element: "dataElement",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -134,7 +134,7 @@ lossless_model! {
         program_stage: "programStage",
         sharing: "sharing",
         tracked_entity_attribute: "trackedEntityAttribute",
-        translations: "translations",
+        translations: "translations" vec,
         use_code_for_option_set: "useCodeForOptionSet",
         user: "user",
         value_type: "valueType",

@@ -4,7 +4,7 @@
 
 use super::{ObjectStyle, Program, TrackedEntityAttribute};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -123,13 +123,13 @@ pub struct ProgramSection {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ProgramSection {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -139,7 +139,7 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
@@ -152,8 +152,8 @@ lossless_model! {
         short_name: "shortName",
         sort_order: "sortOrder",
         style: "style",
-        tracked_entity_attributes: "trackedEntityAttributes",
-        translations: "translations",
+        tracked_entity_attributes: "trackedEntityAttributes" vec,
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -7,7 +7,7 @@ use super::{
     ProgramNotificationTemplate, ProgramStageDataElement, ProgramStageSection, ValidationStrategy,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -254,14 +254,14 @@ pub struct ProgramStage {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.program.ValidationStrategy`).
     pub validation_strategy: Field<ValidationStrategy>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ProgramStage {
         access: "access",
         allow_generate_next_visit: "allowGenerateNextVisit",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         auto_generate_event: "autoGenerateEvent",
         block_entry_form: "blockEntryForm",
         code: "code",
@@ -285,7 +285,7 @@ lossless_model! {
         events_label: "eventsLabel",
         execution_date_label: "executionDateLabel",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         feature_type: "featureType",
         form_name: "formName",
         form_type: "formType",
@@ -298,14 +298,14 @@ lossless_model! {
         min_days_from_start: "minDaysFromStart",
         name: "name",
         next_schedule_date: "nextScheduleDate",
-        notification_templates: "notificationTemplates",
+        notification_templates: "notificationTemplates" vec,
         open_after_enrollment: "openAfterEnrollment",
         period_type: "periodType",
         pre_generate_uid: "preGenerateUID",
         program: "program",
-        program_stage_data_elements: "programStageDataElements",
+        program_stage_data_elements: "programStageDataElements" vec,
         program_stage_label: "programStageLabel",
-        program_stage_sections: "programStageSections",
+        program_stage_sections: "programStageSections" vec,
         referral: "referral",
         remind_completed: "remindCompleted",
         repeatable: "repeatable",
@@ -315,7 +315,7 @@ lossless_model! {
         sort_order: "sortOrder",
         standard_interval: "standardInterval",
         style: "style",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         validation_strategy: "validationStrategy",
     }

@@ -4,8 +4,8 @@
 
 use super::{DataElement, ProgramStage};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Program Stage Data Element** (`org.hisp.dhis.program.ProgramStageDataElement`).
@@ -123,7 +123,7 @@ pub struct ProgramStageDataElement {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -131,7 +131,7 @@ lossless_model! {
         access: "access",
         allow_future_date: "allowFutureDate",
         allow_provided_elsewhere: "allowProvidedElsewhere",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         compulsory: "compulsory",
         created: "created",
@@ -140,7 +140,7 @@ lossless_model! {
         display_in_reports: "displayInReports",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -153,7 +153,7 @@ lossless_model! {
         skip_analytics: "skipAnalytics",
         skip_synchronization: "skipSynchronization",
         sort_order: "sortOrder",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{DataElement, ObjectStyle, ProgramIndicator, ProgramStage};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -127,38 +127,38 @@ pub struct ProgramStageSection {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ProgramStageSection {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
-        data_elements: "dataElements",
+        data_elements: "dataElements" vec,
         description: "description",
         display_description: "displayDescription",
         display_form_name: "displayFormName",
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         name: "name",
-        program_indicators: "programIndicators",
+        program_indicators: "programIndicators" vec,
         program_stage: "programStage",
         render_type: "renderType",
         sharing: "sharing",
         short_name: "shortName",
         sort_order: "sortOrder",
         style: "style",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

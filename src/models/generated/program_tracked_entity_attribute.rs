@@ -4,8 +4,8 @@
 
 use super::{Program, TrackedEntityAttribute, ValueType};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Program Tracked Entity Attribute** (`org.hisp.dhis.program.ProgramTrackedEntityAttribute`).
@@ -127,14 +127,14 @@ pub struct ProgramTrackedEntityAttribute {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), read-only.
     pub value_type: Field<ValueType>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ProgramTrackedEntityAttribute {
         access: "access",
         allow_future_date: "allowFutureDate",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -142,7 +142,7 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -157,7 +157,7 @@ lossless_model! {
         skip_individual_analytics: "skipIndividualAnalytics",
         sort_order: "sortOrder",
         tracked_entity_attribute: "trackedEntityAttribute",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         value_type: "valueType",
     }

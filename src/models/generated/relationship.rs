@@ -4,8 +4,8 @@
 
 use super::{ObjectStyle, RelationshipItem, RelationshipType};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Relationship** (`org.hisp.dhis.relationship.Relationship`).
@@ -111,13 +111,13 @@ pub struct Relationship {
     /// DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Relationship {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_at_client: "createdAtClient",
@@ -126,7 +126,7 @@ lossless_model! {
         description: "description",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         from: "from",
         href: "href",
@@ -138,7 +138,7 @@ lossless_model! {
         sharing: "sharing",
         style: "style",
         to: "to",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

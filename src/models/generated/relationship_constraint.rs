@@ -3,7 +3,7 @@
 //! [`RelationshipConstraint`]: DHIS2 `org.hisp.dhis.relationship.RelationshipConstraint`.
 
 use super::{Program, ProgramStage, RelationshipEntity, TrackedEntityType};
-use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
 /// DHIS2 **Relationship Constraint** (`org.hisp.dhis.relationship.RelationshipConstraint`).
 ///
@@ -32,7 +32,7 @@ pub struct RelationshipConstraint {
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.trackerdataview.TrackerDataView`).
     pub tracker_data_view: Field<Box<::serde_json::Value>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -3,7 +3,7 @@
 //! [`RelationshipItem`]: DHIS2 `org.hisp.dhis.relationship.RelationshipItem`.
 
 use super::{Enrollment, Event, Relationship, TrackedEntity};
-use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
 /// DHIS2 **Relationship Item** (`org.hisp.dhis.relationship.RelationshipItem`).
 ///
@@ -28,7 +28,7 @@ pub struct RelationshipItem {
     /// JSON key `trackedEntity`; DHIS2: `REFERENCE` (`org.hisp.dhis.trackedentity.TrackedEntity`).
     pub tracked_entity: Field<Ref<TrackedEntity>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

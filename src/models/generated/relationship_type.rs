@@ -4,8 +4,8 @@
 
 use super::RelationshipConstraint;
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Relationship Type** (`org.hisp.dhis.relationship.RelationshipType`).
@@ -115,13 +115,13 @@ pub struct RelationshipType {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     RelationshipType {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         bidirectional: "bidirectional",
         code: "code",
         created: "created",
@@ -131,7 +131,7 @@ lossless_model! {
         display_name: "displayName",
         display_to_from_name: "displayToFromName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         from_constraint: "fromConstraint",
         from_to_name: "fromToName",
         href: "href",
@@ -143,7 +143,7 @@ lossless_model! {
         sharing: "sharing",
         to_constraint: "toConstraint",
         to_from_name: "toFromName",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -4,7 +4,7 @@
 
 use super::{CacheStrategy, ReportType, Visualization};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -103,13 +103,13 @@ pub struct Report {
     /// JSON key `visualization`; DHIS2: `REFERENCE` (`org.hisp.dhis.visualization.Visualization`).
     pub visualization: Field<Ref<Visualization>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Report {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         cache_strategy: "cacheStrategy",
         code: "code",
         created: "created",
@@ -117,7 +117,7 @@ lossless_model! {
         design_content: "designContent",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -126,7 +126,7 @@ lossless_model! {
         relative_periods: "relativePeriods",
         report_params: "reportParams",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         r#type: "type",
         user: "user",
         visualization: "visualization",

@@ -3,8 +3,8 @@
 //! [`Route`]: DHIS2 `org.hisp.dhis.route.Route`.
 
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Route** (`org.hisp.dhis.route.Route`).
@@ -106,15 +106,15 @@ pub struct Route {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Route {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         auth: "auth",
-        authorities: "authorities",
+        authorities: "authorities" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -122,7 +122,7 @@ lossless_model! {
         disabled: "disabled",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         headers: "headers",
         href: "href",
         id: "id",
@@ -131,7 +131,7 @@ lossless_model! {
         name: "name",
         response_timeout_seconds: "responseTimeoutSeconds",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         url: "url",
         user: "user",
     }

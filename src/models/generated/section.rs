@@ -4,7 +4,7 @@
 
 use super::{CategoryCombo, DataElement, DataElementOperand, DataSet, Indicator};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -123,29 +123,29 @@ pub struct Section {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`). Only in v41, v42.
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     Section {
         access: "access",
-        attribute_values: "attributeValues",
-        category_combos: "categoryCombos",
+        attribute_values: "attributeValues" vec,
+        category_combos: "categoryCombos" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
-        data_elements: "dataElements",
+        data_elements: "dataElements" vec,
         data_set: "dataSet",
         description: "description",
         disable_data_element_auto_group: "disableDataElementAutoGroup",
         display_name: "displayName",
         display_options: "displayOptions",
         favorite: "favorite",
-        favorites: "favorites",
-        greyed_fields: "greyedFields",
+        favorites: "favorites" vec,
+        greyed_fields: "greyedFields" vec,
         href: "href",
         id: "id",
-        indicators: "indicators",
+        indicators: "indicators" vec,
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         name: "name",
@@ -153,7 +153,7 @@ lossless_model! {
         show_column_totals: "showColumnTotals",
         show_row_totals: "showRowTotals",
         sort_order: "sortOrder",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

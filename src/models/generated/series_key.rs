@@ -2,7 +2,7 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`SeriesKey`]: DHIS2 `org.hisp.dhis.visualization.SeriesKey`.
 
-use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **Series Key** (`org.hisp.dhis.visualization.SeriesKey`).
 ///
@@ -19,7 +19,7 @@ pub struct SeriesKey {
     /// DHIS2: `COMPLEX` (`org.hisp.dhis.visualization.StyledObject`).
     pub label: Field<Box<::serde_json::Value>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

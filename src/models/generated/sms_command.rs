@@ -4,7 +4,7 @@
 
 use super::{CompletenessMethod, DataSet, ParserType, Program, ProgramStage, UserGroup};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -147,13 +147,13 @@ pub struct SMSCommand {
     /// DHIS2: `TEXT`.
     pub wrong_format_message: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     SMSCommand {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         code_value_separator: "codeValueSeparator",
         completeness_method: "completenessMethod",
@@ -164,7 +164,7 @@ lossless_model! {
         default_message: "defaultMessage",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -178,10 +178,10 @@ lossless_model! {
         received_message: "receivedMessage",
         separator: "separator",
         sharing: "sharing",
-        sms_codes: "smsCodes",
-        special_characters: "specialCharacters",
+        sms_codes: "smsCodes" vec,
+        special_characters: "specialCharacters" vec,
         success_message: "successMessage",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         user_group: "userGroup",
         wrong_format_message: "wrongFormatMessage",

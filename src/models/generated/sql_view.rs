@@ -4,8 +4,8 @@
 
 use super::{CacheStrategy, SqlViewType};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Resource, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Resource, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Sql View** (`org.hisp.dhis.sqlview.SqlView`).
@@ -99,13 +99,13 @@ pub struct SqlView {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     SqlView {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         cache_strategy: "cacheStrategy",
         code: "code",
         created: "created",
@@ -113,7 +113,7 @@ lossless_model! {
         description: "description",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -121,7 +121,7 @@ lossless_model! {
         name: "name",
         sharing: "sharing",
         sql_query: "sqlQuery",
-        translations: "translations",
+        translations: "translations" vec,
         r#type: "type",
         update_job_id: "updateJobId",
         user: "user",

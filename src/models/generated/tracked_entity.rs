@@ -6,8 +6,8 @@ use super::{
     Enrollment, OrganisationUnit, RelationshipItem, TrackedEntityAttributeValue, TrackedEntityType,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Tracked Entity** (`org.hisp.dhis.trackedentity.TrackedEntity`).
@@ -141,13 +141,13 @@ pub struct TrackedEntity {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     TrackedEntity {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_at_client: "createdAtClient",
@@ -155,9 +155,9 @@ lossless_model! {
         created_by_user_info: "createdByUserInfo",
         deleted: "deleted",
         display_name: "displayName",
-        enrollments: "enrollments",
+        enrollments: "enrollments" vec,
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         geometry: "geometry",
         href: "href",
         id: "id",
@@ -169,13 +169,13 @@ lossless_model! {
         name: "name",
         organisation_unit: "organisationUnit",
         potential_duplicate: "potentialDuplicate",
-        program_owners: "programOwners",
-        relationship_items: "relationshipItems",
+        program_owners: "programOwners" vec,
+        relationship_items: "relationshipItems" vec,
         sharing: "sharing",
         stored_by: "storedBy",
-        tracked_entity_attribute_values: "trackedEntityAttributeValues",
+        tracked_entity_attribute_values: "trackedEntityAttributeValues" vec,
         tracked_entity_type: "trackedEntityType",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

@@ -6,7 +6,7 @@ use super::{
     AggregationType, DimensionItemType, LegendSet, ObjectStyle, OptionSet, QueryOperator, ValueType,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -221,15 +221,15 @@ pub struct TrackedEntityAttribute {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), required.
     pub value_type: Field<ValueType>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     TrackedEntityAttribute {
         access: "access",
         aggregation_type: "aggregationType",
-        attribute_values: "attributeValues",
-        blocked_search_operators: "blockedSearchOperators",
+        attribute_values: "attributeValues" vec,
+        blocked_search_operators: "blockedSearchOperators" vec,
         code: "code",
         confidential: "confidential",
         created: "created",
@@ -245,7 +245,7 @@ lossless_model! {
         display_short_name: "displayShortName",
         expression: "expression",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         field_mask: "fieldMask",
         form_name: "formName",
         generated: "generated",
@@ -255,7 +255,7 @@ lossless_model! {
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         min_characters_to_search: "minCharactersToSearch",
         name: "name",
         option_set: "optionSet",
@@ -271,7 +271,7 @@ lossless_model! {
         sort_order_in_list_no_program: "sortOrderInListNoProgram",
         sort_order_in_visit_schedule: "sortOrderInVisitSchedule",
         style: "style",
-        translations: "translations",
+        translations: "translations" vec,
         trigram_indexable: "trigramIndexable",
         trigram_indexed: "trigramIndexed",
         unique: "unique",

@@ -3,7 +3,7 @@
 //! [`TrackedEntityAttributeValue`]: DHIS2 `org.hisp.dhis.trackedentityattributevalue.TrackedEntityAttributeValue`.
 
 use super::{TrackedEntity, TrackedEntityAttribute};
-use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo};
+use crate::models::{DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
 /// DHIS2 **Tracked Entity Attribute Value** (`org.hisp.dhis.trackedentityattributevalue.TrackedEntityAttributeValue`).
 ///
@@ -36,7 +36,7 @@ pub struct TrackedEntityAttributeValue {
     /// DHIS2: `TEXT`.
     pub value: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

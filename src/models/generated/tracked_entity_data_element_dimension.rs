@@ -3,7 +3,7 @@
 //! [`TrackedEntityDataElementDimension`]: DHIS2 `org.hisp.dhis.trackedentity.TrackedEntityDataElementDimension`.
 
 use super::{DataElement, LegendSet, ProgramStage};
-use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
 /// DHIS2 **Tracked Entity Data Element Dimension** (`org.hisp.dhis.trackedentity.TrackedEntityDataElementDimension`).
 ///
@@ -28,7 +28,7 @@ pub struct TrackedEntityDataElementDimension {
     /// JSON key `programStage`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramStage`).
     pub program_stage: Field<Ref<ProgramStage>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

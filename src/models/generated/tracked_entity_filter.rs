@@ -4,7 +4,7 @@
 
 use super::{ObjectStyle, Program};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -119,13 +119,13 @@ pub struct TrackedEntityFilter {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     TrackedEntityFilter {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -135,9 +135,9 @@ lossless_model! {
         enrollment_created_period: "enrollmentCreatedPeriod",
         enrollment_status: "enrollmentStatus",
         entity_query_criteria: "entityQueryCriteria",
-        event_filters: "eventFilters",
+        event_filters: "eventFilters" vec,
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         followup: "followup",
         href: "href",
         id: "id",
@@ -148,7 +148,7 @@ lossless_model! {
         sharing: "sharing",
         sort_order: "sortOrder",
         style: "style",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

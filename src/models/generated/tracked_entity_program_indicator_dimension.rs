@@ -3,7 +3,7 @@
 //! [`TrackedEntityProgramIndicatorDimension`]: DHIS2 `org.hisp.dhis.trackedentity.TrackedEntityProgramIndicatorDimension`.
 
 use super::{LegendSet, ProgramIndicator};
-use crate::models::{Field, FieldInfo, FieldKind, Ref, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
 /// DHIS2 **Tracked Entity Program Indicator Dimension** (`org.hisp.dhis.trackedentity.TrackedEntityProgramIndicatorDimension`).
 ///
@@ -24,7 +24,7 @@ pub struct TrackedEntityProgramIndicatorDimension {
     /// JSON key `programIndicator`; DHIS2: `REFERENCE` (`org.hisp.dhis.program.ProgramIndicator`).
     pub program_indicator: Field<Ref<ProgramIndicator>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

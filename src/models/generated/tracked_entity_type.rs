@@ -4,7 +4,7 @@
 
 use super::{FeatureType, ObjectStyle, TrackedEntityTypeAttribute};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -139,14 +139,14 @@ pub struct TrackedEntityType {
     /// JSON key `user`; DHIS2: `REFERENCE` (`org.hisp.dhis.user.User`).
     pub user: Field<Box<UserRef>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     TrackedEntityType {
         access: "access",
         allow_audit_log: "allowAuditLog",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -158,7 +158,7 @@ lossless_model! {
         display_tracked_entity_types_label: "displayTrackedEntityTypesLabel",
         enable_change_log: "enableChangeLog",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         feature_type: "featureType",
         form_name: "formName",
         href: "href",
@@ -171,9 +171,9 @@ lossless_model! {
         sharing: "sharing",
         short_name: "shortName",
         style: "style",
-        tracked_entity_type_attributes: "trackedEntityTypeAttributes",
+        tracked_entity_type_attributes: "trackedEntityTypeAttributes" vec,
         tracked_entity_types_label: "trackedEntityTypesLabel",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
     }
 }

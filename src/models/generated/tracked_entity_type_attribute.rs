@@ -4,8 +4,8 @@
 
 use super::{TrackedEntityAttribute, TrackedEntityType, ValueType};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Sharing, Translation,
-    TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Sharing,
+    Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **Tracked Entity Type Attribute** (`org.hisp.dhis.trackedentity.TrackedEntityTypeAttribute`).
@@ -107,13 +107,13 @@ pub struct TrackedEntityTypeAttribute {
     /// DHIS2: `CONSTANT` (`org.hisp.dhis.common.ValueType`), read-only.
     pub value_type: Field<ValueType>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     TrackedEntityTypeAttribute {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -121,7 +121,7 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -132,7 +132,7 @@ lossless_model! {
         sharing: "sharing",
         tracked_entity_attribute: "trackedEntityAttribute",
         tracked_entity_type: "trackedEntityType",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
         value_type: "valueType",
     }

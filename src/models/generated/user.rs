@@ -7,8 +7,8 @@ use super::{
     UserGroup, UserRole,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, SecretString,
-    Sharing, Translation, TypeInfo, UserRef,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource,
+    SecretString, Sharing, Translation, TypeInfo, UserRef,
 };
 
 /// DHIS2 **User** (`org.hisp.dhis.user.User`).
@@ -266,23 +266,23 @@ pub struct User {
     /// DHIS2: `TEXT`, max length 255.
     pub whats_app: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     User {
         access: "access",
         account_expiry: "accountExpiry",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         avatar: "avatar",
         birthday: "birthday",
-        cat_dimension_constraints: "catDimensionConstraints",
+        cat_dimension_constraints: "catDimensionConstraints" vec,
         code: "code",
-        cogs_dimension_constraints: "cogsDimensionConstraints",
+        cogs_dimension_constraints: "cogsDimensionConstraints" vec,
         created: "created",
         created_by: "createdBy",
         data_view_max_organisation_unit_level: "dataViewMaxOrganisationUnitLevel",
-        data_view_organisation_units: "dataViewOrganisationUnits",
+        data_view_organisation_units: "dataViewOrganisationUnits" vec,
         disabled: "disabled",
         display_name: "displayName",
         education: "education",
@@ -293,7 +293,7 @@ lossless_model! {
         external_auth: "externalAuth",
         facebook_messenger: "facebookMessenger",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         first_name: "firstName",
         gender: "gender",
         href: "href",
@@ -311,7 +311,7 @@ lossless_model! {
         name: "name",
         nationality: "nationality",
         open_id: "openId",
-        organisation_units: "organisationUnits",
+        organisation_units: "organisationUnits" vec,
         password: "password",
         password_last_updated: "passwordLastUpdated",
         phone_number: "phoneNumber",
@@ -320,15 +320,15 @@ lossless_model! {
         sharing: "sharing",
         skype: "skype",
         surname: "surname",
-        tei_search_organisation_units: "teiSearchOrganisationUnits",
+        tei_search_organisation_units: "teiSearchOrganisationUnits" vec,
         telegram: "telegram",
-        translations: "translations",
+        translations: "translations" vec,
         twitter: "twitter",
         two_factor_enabled: "twoFactorEnabled",
         user: "user",
         user_credentials: "userCredentials",
-        user_groups: "userGroups",
-        user_roles: "userRoles",
+        user_groups: "userGroups" vec,
+        user_roles: "userRoles" vec,
         username: "username",
         verified_email: "verifiedEmail",
         welcome_message: "welcomeMessage",

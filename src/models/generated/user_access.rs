@@ -2,7 +2,7 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`UserAccess`]: DHIS2 `org.hisp.dhis.user.sharing.UserAccess`.
 
-use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **User Access** (`org.hisp.dhis.user.sharing.UserAccess`).
 ///
@@ -23,7 +23,7 @@ pub struct UserAccess {
     /// DHIS2: `TEXT`.
     pub id: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

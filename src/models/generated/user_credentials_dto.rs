@@ -4,7 +4,7 @@
 
 use super::{Category, CategoryOptionGroupSet, UserRole};
 use crate::models::{
-    Access, DhisDate, Field, FieldInfo, FieldKind, Ref, SecretString, Sharing, TypeInfo,
+    Access, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, SecretString, Sharing, TypeInfo,
 };
 
 /// DHIS2 **User Credentials Dto** (`org.hisp.dhis.user.UserCredentialsDto`).
@@ -110,15 +110,15 @@ pub struct UserCredentialsDto {
     /// DHIS2: `TEXT`.
     pub uuid: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     UserCredentialsDto {
         access: "access",
         account_expiry: "accountExpiry",
-        cat_dimension_constraints: "catDimensionConstraints",
-        cogs_dimension_constraints: "cogsDimensionConstraints",
+        cat_dimension_constraints: "catDimensionConstraints" vec,
+        cogs_dimension_constraints: "cogsDimensionConstraints" vec,
         disabled: "disabled",
         external_auth: "externalAuth",
         id: "id",
@@ -129,14 +129,14 @@ lossless_model! {
         open_id: "openId",
         password: "password",
         password_last_updated: "passwordLastUpdated",
-        previous_passwords: "previousPasswords",
+        previous_passwords: "previousPasswords" vec,
         restore_expiry: "restoreExpiry",
         restore_token: "restoreToken",
         self_registered: "selfRegistered",
         sharing: "sharing",
         two_fa: "twoFA",
         uid: "uid",
-        user_roles: "userRoles",
+        user_roles: "userRoles" vec,
         username: "username",
         uuid: "uuid",
     }

@@ -4,7 +4,7 @@
 
 use super::User;
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -95,31 +95,31 @@ pub struct UserGroup {
     /// DHIS2: `COLLECTION of REFERENCE`.
     pub users: Field<Vec<Ref<User>>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     UserGroup {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         description: "description",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
-        managed_by_groups: "managedByGroups",
-        managed_groups: "managedGroups",
+        managed_by_groups: "managedByGroups" vec,
+        managed_groups: "managedGroups" vec,
         name: "name",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
-        users: "users",
+        users: "users" vec,
     }
 }
 

@@ -2,7 +2,7 @@
 // regenerate with `cargo run -p dhis2-codegen -- --out src/models/generated`.
 //! [`UserGroupAccess`]: DHIS2 `org.hisp.dhis.user.sharing.UserGroupAccess`.
 
-use crate::models::{Field, FieldInfo, FieldKind, TypeInfo};
+use crate::models::{Extra, Field, FieldInfo, FieldKind, TypeInfo};
 
 /// DHIS2 **User Group Access** (`org.hisp.dhis.user.sharing.UserGroupAccess`).
 ///
@@ -23,7 +23,7 @@ pub struct UserGroupAccess {
     /// DHIS2: `TEXT`.
     pub id: Field<String>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -4,7 +4,7 @@
 
 use super::{SendStrategy, UserGroup, ValidationRule};
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -115,13 +115,13 @@ pub struct ValidationNotificationTemplate {
     /// DHIS2: `COLLECTION of REFERENCE`.
     pub validation_rules: Field<Vec<Ref<ValidationRule>>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ValidationNotificationTemplate {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -129,7 +129,7 @@ lossless_model! {
         display_name: "displayName",
         display_subject_template: "displaySubjectTemplate",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
@@ -138,13 +138,13 @@ lossless_model! {
         name: "name",
         notify_parent_organisation_unit_only: "notifyParentOrganisationUnitOnly",
         notify_users_in_hierarchy_only: "notifyUsersInHierarchyOnly",
-        recipient_user_groups: "recipientUserGroups",
+        recipient_user_groups: "recipientUserGroups" vec,
         send_strategy: "sendStrategy",
         sharing: "sharing",
         subject_template: "subjectTemplate",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
-        validation_rules: "validationRules",
+        validation_rules: "validationRules" vec,
     }
 }
 

@@ -3,7 +3,7 @@
 //! [`ValidationResult`]: DHIS2 `org.hisp.dhis.validation.ValidationResult`.
 
 use super::{CategoryOptionCombo, OrganisationUnit, ValidationRule};
-use crate::models::{DhisDate, Field, FieldInfo, FieldKind, Ref, TypeInfo};
+use crate::models::{DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, TypeInfo};
 
 /// DHIS2 **Validation Result** (`org.hisp.dhis.validation.ValidationResult`).
 ///
@@ -52,7 +52,7 @@ pub struct ValidationResult {
     /// JSON key `validationRule`; DHIS2: `REFERENCE` (`org.hisp.dhis.validation.ValidationRule`).
     pub validation_rule: Field<Ref<ValidationRule>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {

@@ -7,7 +7,7 @@ use super::{
     ValidationNotificationTemplate, ValidationRuleGroup,
 };
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -182,7 +182,7 @@ pub struct ValidationRule {
     /// DHIS2: `COLLECTION of REFERENCE`.
     pub validation_rule_groups: Field<Vec<Ref<ValidationRuleGroup>>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
@@ -191,7 +191,7 @@ lossless_model! {
         aggregate_export_attribute_option_combo: "aggregateExportAttributeOptionCombo",
         aggregate_export_category_option_combo: "aggregateExportCategoryOptionCombo",
         aggregation_type: "aggregationType",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
@@ -204,7 +204,7 @@ lossless_model! {
         display_name: "displayName",
         display_short_name: "displayShortName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         form_name: "formName",
         href: "href",
         id: "id",
@@ -214,20 +214,20 @@ lossless_model! {
         last_updated_by: "lastUpdatedBy",
         left_side: "leftSide",
         legend_set: "legendSet",
-        legend_sets: "legendSets",
+        legend_sets: "legendSets" vec,
         name: "name",
-        notification_templates: "notificationTemplates",
+        notification_templates: "notificationTemplates" vec,
         operator: "operator",
-        organisation_unit_levels: "organisationUnitLevels",
+        organisation_unit_levels: "organisationUnitLevels" vec,
         period_type: "periodType",
         query_mods: "queryMods",
         right_side: "rightSide",
         sharing: "sharing",
         short_name: "shortName",
         skip_form_validation: "skipFormValidation",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
-        validation_rule_groups: "validationRuleGroups",
+        validation_rule_groups: "validationRuleGroups" vec,
     }
 }
 

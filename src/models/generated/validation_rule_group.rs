@@ -4,7 +4,7 @@
 
 use super::ValidationRule;
 use crate::models::{
-    Access, AttributeValue, DhisDate, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
+    Access, AttributeValue, DhisDate, Extra, Field, FieldInfo, FieldKind, Ref, Resource, Sharing,
     Translation, TypeInfo, UserRef,
 };
 
@@ -87,29 +87,29 @@ pub struct ValidationRuleGroup {
     /// DHIS2: `COLLECTION of REFERENCE`.
     pub validation_rules: Field<Vec<Ref<ValidationRule>>>,
     /// Keys not modelled above, kept verbatim (in order).
-    pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+    pub extra: Extra,
 }
 
 lossless_model! {
     ValidationRuleGroup {
         access: "access",
-        attribute_values: "attributeValues",
+        attribute_values: "attributeValues" vec,
         code: "code",
         created: "created",
         created_by: "createdBy",
         description: "description",
         display_name: "displayName",
         favorite: "favorite",
-        favorites: "favorites",
+        favorites: "favorites" vec,
         href: "href",
         id: "id",
         last_updated: "lastUpdated",
         last_updated_by: "lastUpdatedBy",
         name: "name",
         sharing: "sharing",
-        translations: "translations",
+        translations: "translations" vec,
         user: "user",
-        validation_rules: "validationRules",
+        validation_rules: "validationRules" vec,
     }
 }
 
