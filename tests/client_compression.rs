@@ -227,3 +227,27 @@ async fn a_corrupt_gzip_body_is_a_transport_error_naming_the_call() {
         other => panic!("expected a transport (body) error, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn chunked_gzip_answers_keep_the_connection_for_the_next_call() {
+    // nginx compresses on the fly and sends the result chunked; the connection must go back to the pool.
+    let srv = dhis2_like("2.42.6", |r| async move { like_nginx(&r).chunked() }).await;
+    let client = Dhis2Client::builder(&srv.url).connect().await.unwrap();
+    let before = srv
+        .stats
+        .connections
+        .load(std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..10 {
+        let v: Value = client.get("api/organisationUnits", &[]).await.unwrap();
+        assert_eq!(v, document());
+    }
+    let opened = srv
+        .stats
+        .connections
+        .load(std::sync::atomic::Ordering::SeqCst)
+        - before;
+    assert!(
+        opened <= 1,
+        "{opened} new connections for 10 sequential calls"
+    );
+}

@@ -33,6 +33,8 @@ pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Send the body with `Transfer-Encoding: chunked` (one chunk and the terminator) instead of a length.
+    pub chunked: bool,
 }
 
 impl Resp {
@@ -49,6 +51,7 @@ impl Resp {
             status,
             headers: vec![],
             body: vec![],
+            chunked: false,
         }
     }
     pub fn redirect(status: u16, location: &str) -> Resp {
@@ -56,6 +59,11 @@ impl Resp {
     }
     pub fn header(mut self, name: &str, value: &str) -> Resp {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+    /// The same answer, sent chunked (as nginx sends what it compresses on the fly).
+    pub fn chunked(mut self) -> Resp {
+        self.chunked = true;
         self
     }
     fn body(mut self, body: impl Into<Vec<u8>>) -> Resp {

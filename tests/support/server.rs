@@ -334,6 +334,27 @@ async fn read_request<S: Conn>(
     }))
 }
 
+/// Writes `resp` chunked: the head, the body as one chunk, and the terminator, in one write.
+async fn write_chunked<S: Conn>(stream: &mut S, resp: &Resp) -> std::io::Result<()> {
+    let reason = http::StatusCode::from_u16(resp.status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Unknown");
+    let mut out = format!(
+        "HTTP/1.1 {} {reason}\r\ntransfer-encoding: chunked\r\n",
+        resp.status
+    );
+    for (n, v) in &resp.headers {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    out.push_str(&format!("\r\n{:x}\r\n", resp.body.len()));
+    let mut out = out.into_bytes();
+    out.extend_from_slice(&resp.body);
+    out.extend_from_slice(b"\r\n0\r\n\r\n");
+    stream.write_all(&out).await?;
+    stream.flush().await
+}
+
 /// Writes the head of `resp` and the first `sent` bytes of its body.
 async fn write_partial<S: Conn>(stream: &mut S, resp: &Resp, sent: usize) -> std::io::Result<()> {
     let mut out = head(resp, resp.body.len());
@@ -368,6 +389,7 @@ async fn serve_conn<S: Conn>(
         let action = handler(req).await;
         let stream = reader.get_mut();
         match action {
+            Action::Reply(resp) if resp.chunked => write_chunked(stream, &resp).await?,
             Action::Reply(resp) => write_partial(stream, &resp, resp.body.len()).await?,
             Action::Close => return Ok(()),
             Action::ResetBeforeHeaders => {
