@@ -23,8 +23,9 @@ async fn whoami(State(client): State<Dhis2Client>) -> Result<Json<Value>, (Statu
     Ok(Json(json!({"username": me.username, "dhis2": version})))
 }
 
+// `pub` so that the test suite can run it (tests/examples_run.rs).
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut _emulator = None;
     let builder = if std::env::var_os("DHIS2_URL").is_some() {
         Profile::from_env()?.builder()

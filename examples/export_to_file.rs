@@ -7,6 +7,7 @@
 //! cargo run --example export_to_file -- /tmp/values.json
 //! ```
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use dhis2::accessors::data_values::ExportQuery;
@@ -16,12 +17,17 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = std::env::args().nth(1).unwrap_or_else(|| {
-        std::env::temp_dir()
-            .join("dhis2-data-values.json")
-            .to_string_lossy()
-            .into_owned()
-    });
+    let out = std::env::args_os()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("dhis2-data-values.json"));
+    export(&out).await?;
+    Ok(())
+}
+
+/// Exports to `out` and returns the bytes written. `pub` so that the test suite can run it
+/// (tests/examples_run.rs).
+pub async fn export(out: &Path) -> Result<u64, Box<dyn std::error::Error>> {
     let mut _emulator = None;
     let (builder, data_set, org_unit) = if std::env::var_os("DHIS2_URL").is_some() {
         let ds = std::env::var("DHIS2_DATA_SET").map_err(|_| "set DHIS2_DATA_SET")?;
@@ -92,7 +98,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let progress = Progress::new(move |bytes| progress_bar.set_position(bytes));
 
     let started = Instant::now();
-    let mut file = tokio::fs::File::create(&out).await?;
+    let mut file = tokio::fs::File::create(out).await?;
     let written = client
         .data_values()
         .export_to_with_progress(&query, &mut file, progress)
@@ -100,9 +106,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     bar.finish();
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "wrote {written} bytes to {out} in {secs:.2} s ({:.1} MiB/s)",
+        "wrote {written} bytes to {} in {secs:.2} s ({:.1} MiB/s)",
+        out.display(),
         written as f64 / (1024.0 * 1024.0) / secs.max(1e-9)
     );
     client.close().await;
-    Ok(())
+    Ok(written)
 }

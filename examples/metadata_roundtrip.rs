@@ -16,8 +16,9 @@ use dhis2::models::{
 };
 use dhis2::{BasicAuth, Dhis2Client, Profile};
 
+// `pub` so that the test suite can run it (tests/examples_run.rs).
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep the emulator alive until the end of main (it shuts down on drop).
     let mut _emulator = None;
     let builder = if std::env::var_os("DHIS2_URL").is_some() {

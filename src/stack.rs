@@ -364,64 +364,178 @@ mod tests {
         let lookalike: BoxError = "client error (Connect): REFUSED_STREAM".into();
         assert_eq!(classify_error(&lookalike), ErrorClass::Fatal);
     }
-    use std::future::Future;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// A service that counts requests in flight (each takes 10 ms of paused time).
-    fn gauge(
+    use axum::extract::State;
+    use http_body_util::BodyExt;
+
+    /// What the test server saw: requests in flight now, the most at once, and how many arrived.
+    #[derive(Clone, Default)]
+    struct Gauge {
         now: Arc<AtomicUsize>,
         max: Arc<AtomicUsize>,
-    ) -> impl Service<
-        Request<RequestBody>,
-        Response = Response<()>,
-        Error = BoxError,
-        Future = impl Future<Output = Result<Response<()>, BoxError>> + Send,
-    > + Clone
-           + Send
-           + 'static {
-        tower::service_fn(move |_req: Request<RequestBody>| {
-            let (now, max) = (now.clone(), max.clone());
-            async move {
-                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
-                max.fetch_max(n, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                now.fetch_sub(1, Ordering::SeqCst);
-                Ok::<_, BoxError>(Response::new(()))
-            }
-        })
+        arrived: Arc<AtomicUsize>,
+        changed: Arc<tokio::sync::watch::Sender<()>>,
+        /// Requests are held until the test releases them, or until this many have arrived.
+        release_at: usize,
+        released: Arc<std::sync::atomic::AtomicBool>,
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn limit_bounds_requests_in_flight_across_clones() {
-        let (now, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let svc = GlobalConcurrencyLimitLayer::with_semaphore(Arc::new(Semaphore::new(3)))
-            .layer(gauge(now.clone(), max.clone()));
-        let mut tasks = Vec::new();
-        for _ in 0..20 {
-            let svc = svc.clone();
-            tasks.push(tokio::spawn(async move {
-                svc.oneshot(Request::new(RequestBody::empty())).await
-            }));
+    impl Gauge {
+        fn release(&self) {
+            self.released.store(true, Ordering::SeqCst);
+            self.changed.send_replace(());
         }
-        for t in tasks {
-            t.await.unwrap().unwrap();
+    }
+
+    /// Holds each request until the test releases them (or `release_at` have arrived): explicit synchronisation,
+    /// so what the server sees in flight does not depend on timing.
+    async fn held(State(g): State<Gauge>) -> &'static str {
+        let mut rx = g.changed.subscribe();
+        let n = g.now.fetch_add(1, Ordering::SeqCst) + 1;
+        g.max.fetch_max(n, Ordering::SeqCst);
+        g.arrived.fetch_add(1, Ordering::SeqCst);
+        g.changed.send_replace(());
+        while !g.released.load(Ordering::SeqCst) && g.arrived.load(Ordering::SeqCst) < g.release_at
+        {
+            let _ = rx.changed().await;
         }
+        g.now.fetch_sub(1, Ordering::SeqCst);
+        "ok"
+    }
+
+    /// Waits until `ok` holds (polling; the bound only turns a hang into a failure).
+    async fn until(what: &str, mut ok: impl FnMut() -> bool) {
+        let give_up = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !ok() {
+            assert!(tokio::time::Instant::now() < give_up, "{what} never held");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// A local server answering `GET /held` with [`held`]; returns its base URL.
+    async fn server(gauge: Gauge) -> String {
+        let app = axum::Router::new()
+            .route("/held", axum::routing::get(held))
+            .with_state(gauge);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    /// The client's own stack from [`assemble`], as `connect()` builds it (no probe, no retry, no auth), with
+    /// `semaphore` as the concurrency limit.
+    fn stack(url: &str, semaphore: Option<Arc<Semaphore>>) -> BoxService {
+        let http = http_client(&Transport {
+            tls: &TlsConfig::default(),
+            protocol: HttpProtocol::Negotiate,
+            proxy: &Proxy::none(),
+            connect_timeout: Duration::from_secs(10),
+            max_idle_per_host: 20,
+            pool_idle_timeout: Duration::from_secs(90),
+        })
+        .unwrap();
+        let base: Uri = url.parse().unwrap();
+        let cfg = StackConfig {
+            http,
+            compression: false,
+            origin: base.clone(),
+            base,
+            auth: None,
+            retry: None,
+            semaphore,
+            timeout: Duration::from_secs(30),
+            low_speed: None,
+            layers: Vec::new(),
+        };
+        assemble(&cfg, None).unwrap()
+    }
+
+    async fn get_held(svc: BoxService) -> String {
+        let req = Request::get("/held").body(RequestBody::empty()).unwrap();
+        let resp = svc.oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn assembled_limit_bounds_requests_in_flight_across_clones() {
+        let gauge = Gauge {
+            release_at: usize::MAX,
+            ..Gauge::default()
+        };
+        let url = server(gauge.clone()).await;
+        let semaphore = Arc::new(Semaphore::new(3));
+        let svc = stack(&url, Some(semaphore.clone()));
+        let tasks: Vec<_> = (0..20)
+            .map(|_| tokio::spawn(get_held(svc.clone())))
+            .collect();
+        // The server holds every request: three get there, and the stack holds all three permits.
+        until("three requests at the server", || {
+            gauge.arrived.load(Ordering::SeqCst) >= 3
+        })
+        .await;
         assert_eq!(
-            max.load(Ordering::SeqCst),
+            semaphore.available_permits(),
+            0,
+            "the stack holds the permits"
+        );
+        // Seventeen callers are still waiting; give a leaking limit the chance to let one through.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            gauge.arrived.load(Ordering::SeqCst),
+            3,
+            "a fourth request reached the server while three were held"
+        );
+        gauge.release();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), "ok");
+        }
+        assert_eq!(gauge.arrived.load(Ordering::SeqCst), 20);
+        assert_eq!(
+            gauge.max.load(Ordering::SeqCst),
             3,
             "the limit is 3 and 20 calls waited"
         );
-        assert_eq!(now.load(Ordering::SeqCst), 0);
+        assert_eq!(gauge.now.load(Ordering::SeqCst), 0);
+        assert_eq!(semaphore.available_permits(), 3);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn limit_frees_the_permit_when_the_answer_arrives() {
+    #[tokio::test]
+    async fn assembled_stack_without_a_limit_lets_every_request_through() {
+        // The same load with the limit off: all 20 are at the server at once (so the gauge above can see a
+        // limit that lets more than 3 through).
+        let gauge = Gauge {
+            release_at: 20,
+            ..Gauge::default()
+        };
+        let url = server(gauge.clone()).await;
+        let svc = stack(&url, None);
+        let tasks: Vec<_> = (0..20)
+            .map(|_| tokio::spawn(get_held(svc.clone())))
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), "ok");
+        }
+        assert_eq!(gauge.max.load(Ordering::SeqCst), 20);
+    }
+
+    #[tokio::test]
+    async fn assembled_limit_frees_the_permit_when_the_answer_arrives() {
+        let gauge = Gauge {
+            release_at: 1,
+            ..Gauge::default()
+        };
+        let url = server(gauge.clone()).await;
         let semaphore = Arc::new(Semaphore::new(1));
-        let (now, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let svc =
-            GlobalConcurrencyLimitLayer::with_semaphore(semaphore.clone()).layer(gauge(now, max));
-        let resp = svc.oneshot(Request::new(RequestBody::empty())).await;
-        assert!(resp.is_ok());
+        let svc = stack(&url, Some(semaphore.clone()));
+        assert_eq!(get_held(svc.clone()).await, "ok");
+        assert_eq!(semaphore.available_permits(), 1);
+        // With a limit of 1, a second call gets through only if the first gave its permit back.
+        let second = tokio::time::timeout(Duration::from_secs(60), get_held(svc)).await;
+        assert_eq!(second.expect("the permit came back"), "ok");
         assert_eq!(semaphore.available_permits(), 1);
     }
 }

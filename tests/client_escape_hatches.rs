@@ -152,6 +152,100 @@ async fn typed_helpers_decode_and_report_the_json_path() {
 }
 
 #[tokio::test]
+async fn typed_put_and_patch_send_their_bodies_and_decode() {
+    #[derive(Deserialize, Debug)]
+    #[serde(rename_all = "camelCase")]
+    struct Echo {
+        method: String,
+        query: String,
+        content_type: Option<String>,
+        body: String,
+    }
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Typed {
+        inner: Inner,
+    }
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u32,
+    }
+    let (srv, c) = client().await;
+
+    let e: Echo = c
+        .put(
+            "api/echo",
+            &json!({"name": "ANC 1st visit"}),
+            &[("mergeMode", "REPLACE")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(e.method, "PUT");
+    assert_eq!(e.query, "mergeMode=REPLACE");
+    assert_eq!(e.content_type.as_deref(), Some("application/json"));
+    assert_eq!(e.body, r#"{"name":"ANC 1st visit"}"#);
+
+    let patch = dhis2::models::JsonPatch::new().replace("name", "ANC 2nd visit");
+    let e: Echo = c.patch("api/echo", &patch, &[]).await.unwrap();
+    assert_eq!(e.method, "PATCH");
+    assert_eq!(e.content_type.as_deref(), Some(dhis2::JSON_PATCH));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&e.body).unwrap(),
+        json!([{"op": "replace", "path": "/name", "value": "ANC 2nd visit"}])
+    );
+
+    // Decode failures name the method, the path and the JSON path.
+    for (method, err) in [
+        (
+            Method::PUT,
+            c.put::<Typed, _>("api/typed", &json!({}), &[])
+                .await
+                .unwrap_err(),
+        ),
+        (
+            Method::PATCH,
+            c.patch::<Typed, _>("api/typed", &json!([]), &[])
+                .await
+                .unwrap_err(),
+        ),
+    ] {
+        assert!(
+            matches!(&err, Error::Decode { json_path, method: m, path, .. }
+                if json_path == "inner.count" && *m == method && path == "/api/typed"),
+            "{err:?}"
+        );
+    }
+    // An error status is an API error with the parsed WebMessage, for both.
+    for err in [
+        c.put::<Echo, _>("api/conflict", &json!({}), &[])
+            .await
+            .unwrap_err(),
+        c.patch::<Echo, _>("api/conflict", &json!([]), &[])
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(409), "{err:?}");
+        assert_eq!(
+            err.web_message().and_then(|m| m.error_code.as_str()),
+            Some("E1004"),
+            "{err:?}"
+        );
+    }
+    let methods: Vec<String> = srv
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET") // the handshake's
+        .map(|r| r.method)
+        .collect();
+    assert_eq!(
+        methods,
+        ["PUT", "PATCH", "PUT", "PATCH", "PUT", "PATCH"],
+        "one request each, none retried"
+    );
+}
+
+#[tokio::test]
 async fn login_redirect_is_unauthorized() {
     let (_srv, c) = client().await;
     let err = c.get_raw("api/login302", &[]).await.unwrap_err();
@@ -261,10 +355,14 @@ async fn get_response_returns_error_statuses_as_facts() {
     assert_eq!(resp.status(), 409);
     let resp = c.get_response("api/html", &[], &[]).await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(c
+    let err = c
         .get_response("api/x", &[], &[("bad header", "v")])
         .await
-        .is_err());
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Config(m) if m.contains("invalid header name")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

@@ -2,9 +2,13 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use dhis2::{BasicAuth, ClientState, Dhis2Client, Error, VersionKey};
 use serde_json::json;
 use support::{dhis2_like, Resp};
+use tokio::sync::Notify;
 
 async fn server() -> support::Server {
     dhis2_like("2.42.6", |r| async move {
@@ -84,17 +88,17 @@ async fn connect_probe_call_reconnect_close() {
 
 #[tokio::test]
 async fn failed_connect_leaves_unconnected() {
-    // Bind and drop to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let client = Dhis2Client::builder(format!("http://127.0.0.1:{port}"))
+    // A port held but not listening: the connection is refused.
+    let (_held, addr) = support::refusing_port();
+    let client = Dhis2Client::builder(format!("http://{addr}"))
         .build()
         .unwrap();
     let err = client.connect().await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(
+        support::is_refused(&err),
+        "not a refused connection: {err:?}"
+    );
     assert_eq!(client.state(), ClientState::Unconnected);
     assert!(matches!(
         client.get_raw("api/x", &[]).await,
@@ -104,13 +108,34 @@ async fn failed_connect_leaves_unconnected() {
 
 #[tokio::test]
 async fn failed_reconnect_keeps_the_connection() {
-    let srv = server().await;
+    // The first handshake succeeds; every later /api/system/info answers 500, so the reconnect fails at a known
+    // point (no dropped server, no waiting for sockets to close).
+    let infos = Arc::new(AtomicUsize::new(0));
+    let seen = infos.clone();
+    let srv = support::start(move |r| {
+        let n = if r.path() == "/api/system/info" {
+            seen.fetch_add(1, Ordering::SeqCst)
+        } else {
+            0
+        };
+        async move {
+            match n {
+                0 => Resp::json(200, support::system_info("2.42.6")),
+                _ => Resp::web_message(500, "the database is gone"),
+            }
+        }
+    })
+    .await;
     let client = Dhis2Client::builder(&srv.url).connect().await.unwrap();
-    drop(srv);
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    assert!(client.connect().await.is_err());
+    let err = client.connect().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Api { status, message, .. } if status.as_u16() == 500 && message == "the database is gone"),
+        "{err:?}"
+    );
+    assert_eq!(infos.load(Ordering::SeqCst), 2, "the reconnect did probe");
     assert_eq!(client.state(), ClientState::Connected);
     assert_eq!(client.version_key().unwrap(), VersionKey::V42);
+    assert_eq!(client.raw_version().unwrap(), "2.42.6");
 }
 
 #[tokio::test]
@@ -155,25 +180,36 @@ fn client_is_send_sync_clone_static() {
 
 #[tokio::test]
 async fn state_is_connecting_while_the_handshake_runs() {
-    let srv = support::start(|r| async move {
-        if r.path() == "/api/system/info" {
-            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-            Resp::json(200, support::system_info("2.43.2"))
-        } else {
-            Resp::empty(404)
+    // The server holds /api/system/info until the test releases it: the state is read while the handshake is
+    // certainly in progress, whatever the machine's load.
+    let arrived = Arc::new(Notify::new());
+    let release = Arc::new(Notify::new());
+    let (a, rel) = (arrived.clone(), release.clone());
+    let srv = support::start(move |r| {
+        let (a, rel) = (a.clone(), rel.clone());
+        async move {
+            if r.path() == "/api/system/info" {
+                a.notify_one();
+                rel.notified().await;
+                Resp::json(200, support::system_info("2.43.2"))
+            } else {
+                Resp::empty(404)
+            }
         }
     })
     .await;
     let client = Dhis2Client::builder(&srv.url).build().unwrap();
     let c2 = client.clone();
     let task = tokio::spawn(async move { c2.connect().await });
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    arrived.notified().await;
     assert_eq!(client.state(), ClientState::Connecting);
     // Calls during the first connect still fail cleanly.
     assert!(matches!(
         client.get_raw("api/x", &[]).await,
         Err(Error::NotConnected)
     ));
+    assert!(matches!(client.version_key(), Err(Error::NotConnected)));
+    release.notify_one();
     task.await.unwrap().unwrap();
     assert_eq!(client.state(), ClientState::Connected);
     assert_eq!(client.version_key().unwrap(), VersionKey::V43);
@@ -207,7 +243,7 @@ async fn failed_connect_leaves_no_connection_open() {
     // The pool was dropped with the failed attempt: the server sees every connection closed.
     support::settle(
         "the server-side connections",
-        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(10),
         || srv.stats.open_connections() == 0,
     )
     .await;
@@ -223,8 +259,47 @@ async fn failed_connect_leaves_no_connection_open() {
     client.close().await;
     support::settle(
         "the server-side connections",
-        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(10),
         || srv.stats.open_connections() == 0,
     )
     .await;
+}
+
+/// `connect_timeout` bounds the TCP connect. A listener whose accept queue is full makes the kernel drop new
+/// SYNs, so a connect to it never completes: the call fails after exactly `connect_timeout` (2 s on tokio's
+/// paused clock), well before the 30 s per-attempt timeout would.
+#[tokio::test(start_paused = true)]
+async fn connect_timeout_bounds_a_connect_that_never_completes() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    // Never accepts; a backlog of 0 leaves room for one queued connection.
+    let _listener = socket.listen(0).unwrap();
+    let mut fillers = Vec::new();
+    loop {
+        match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500)) {
+            Ok(s) => fillers.push(s),
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => break,
+            Err(e) => panic!("filling the accept queue: {e}"),
+        }
+        assert!(fillers.len() < 64, "the accept queue never filled");
+    }
+    let client = Dhis2Client::builder(format!("http://{addr}"))
+        .skip_version_probe(true)
+        .timeout(std::time::Duration::from_secs(30))
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let err = client.get_raw("api/me", &[]).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(&err, Error::Timeout { path, .. } if path == "/api/me"),
+        "{err:?}"
+    );
+    assert!(
+        took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_millis(2100),
+        "the connect timeout (2 s) must end the call, not the request timeout (30 s): {took:?}"
+    );
 }

@@ -122,8 +122,12 @@ async fn unlimited_removes_the_limit() {
     );
     // A later size turns the limit back on.
     let limited = Limits::default().unlimited().max_concurrent_requests(0);
-    assert!(Dhis2Client::builder(&srv.url)
+    let err = Dhis2Client::builder(&srv.url)
         .limits(limited)
         .build()
-        .is_err());
+        .unwrap_err();
+    assert!(
+        matches!(&err, dhis2::Error::Config(m) if m.contains("max_concurrent_requests")),
+        "{err:?}"
+    );
 }

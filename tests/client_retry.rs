@@ -4,7 +4,7 @@ mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dhis2::{Dhis2Client, Error, RetryPolicy};
 use serde_json::json;
@@ -59,6 +59,15 @@ async fn client(url: &str, policy: RetryPolicy) -> Dhis2Client {
         .unwrap()
 }
 
+/// `err` is the API error with this status and WebMessage message.
+#[track_caller]
+fn assert_api(err: &Error, want: u16, want_message: &str) {
+    assert!(
+        matches!(err, Error::Api { status, message, .. } if status.as_u16() == want && message == want_message),
+        "expected Api {want} {want_message:?}, got {err:?}"
+    );
+}
+
 #[tokio::test]
 async fn retries_each_retryable_status() {
     for status in [429, 502, 503, 504] {
@@ -68,10 +77,11 @@ async fn retries_each_retryable_status() {
         assert_eq!(got["attempt"], 1, "status {status}");
         assert_eq!(hits.load(Ordering::SeqCst), 2, "status {status}");
     }
-    // 500 is not in the list.
+    // 500 is not in the list: the first answer is the error.
     let (srv, hits) = sequence(vec![500], None).await;
     let c = client(&srv.url, fast_policy()).await;
-    assert!(c.get_raw("api/flaky", &[]).await.is_err());
+    let err = c.get_raw("api/flaky", &[]).await.unwrap_err();
+    assert_api(&err, 500, "attempt 0");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
@@ -83,7 +93,8 @@ async fn no_retries_by_default() {
         .connect()
         .await
         .unwrap();
-    assert!(c.get_raw("api/flaky", &[]).await.is_err());
+    let err = c.get_raw("api/flaky", &[]).await.unwrap_err();
+    assert_api(&err, 503, "attempt 0");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
@@ -112,12 +123,15 @@ async fn last_response_is_surfaced_when_attempts_run_out() {
 async fn post_and_patch_are_not_retried_unless_opted_in() {
     let (srv, hits) = sequence(vec![503; 10], None).await;
     let c = client(&srv.url, fast_policy()).await;
-    assert!(c.post_raw("api/flaky", &json!({}), &[]).await.is_err());
+    let err = c.post_raw("api/flaky", &json!({}), &[]).await.unwrap_err();
+    assert_api(&err, 503, "attempt 0");
     assert_eq!(hits.load(Ordering::SeqCst), 1);
-    assert!(c.patch_raw("api/flaky", &json!([]), &[]).await.is_err());
+    let err = c.patch_raw("api/flaky", &json!([]), &[]).await.unwrap_err();
+    assert_api(&err, 503, "attempt 1");
     assert_eq!(hits.load(Ordering::SeqCst), 2);
-    // PUT and DELETE are idempotent.
-    assert!(c.put_raw("api/flaky", &json!({}), &[]).await.is_err());
+    // PUT and DELETE are idempotent: three attempts, the last answer surfaced.
+    let err = c.put_raw("api/flaky", &json!({}), &[]).await.unwrap_err();
+    assert_api(&err, 503, "attempt 4");
     assert_eq!(hits.load(Ordering::SeqCst), 5);
 
     let (srv, hits) = sequence(vec![503, 503], None).await;
@@ -132,31 +146,28 @@ async fn post_and_patch_are_not_retried_unless_opted_in() {
     assert!(srv.requests().iter().all(|r| r.body == br#"{"x":1}"#));
 }
 
-/// One `status` answer with `Retry-After: retry_after` far beyond `max_delay`: the client waits, but only up to
-/// the cap (300 ms), then succeeds on the second attempt.
+/// One `status` answer with `Retry-After: retry_after` far beyond `max_delay`: the client waits exactly the cap
+/// (300 ms, on tokio's paused clock), not the 2 ms backoff and not the header's value, then succeeds on the second
+/// attempt.
 async fn assert_retry_after_capped(status: u16, retry_after: String) {
     let (srv, hits) = sequence(vec![status], Some(("retry-after", retry_after.clone()))).await;
     let c = client(&srv.url, fast_policy()).await;
-    let start = Instant::now();
+    let start = tokio::time::Instant::now();
     c.get_raw("api/flaky", &[]).await.unwrap();
     let took = start.elapsed();
     assert_eq!(hits.load(Ordering::SeqCst), 2);
     assert!(
-        took >= Duration::from_millis(250),
-        "Retry-After {retry_after:?} ignored: {took:?}"
-    );
-    assert!(
-        took < Duration::from_secs(5),
-        "Retry-After {retry_after:?} not capped: {took:?}"
+        took >= Duration::from_millis(300) && took < Duration::from_millis(310),
+        "Retry-After {retry_after:?} must be waited for exactly max_delay (300 ms): {took:?}"
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retry_after_seconds_is_honoured_and_capped() {
     assert_retry_after_capped(503, "120".into()).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn retry_after_http_date_is_honoured_and_capped() {
     let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(100));
     assert_retry_after_capped(429, when).await;
@@ -182,12 +193,16 @@ async fn dropped_connection_is_retried_for_get() {
     assert_eq!(hits.load(Ordering::SeqCst), 2);
 }
 
-#[tokio::test]
+/// A refused connection never reached the server, so even a POST is retried. The port is held but not listening
+/// (the kernel refuses the first attempt); the test starts listening on it during the backoff. On the paused
+/// clock the backoff is exactly 150 ms and the test wakes at 75 ms, so the order is fixed; the response's attempt
+/// count proves the first attempt failed, and a POST is retried only after an error that was certainly not sent.
+#[tokio::test(start_paused = true)]
 async fn connection_refused_is_retried_even_for_post() {
-    // Reserve a port, free it, and start listening on it only after the first attempt failed.
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = std_listener.local_addr().unwrap();
-    drop(std_listener);
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tower::ServiceExt;
+
+    let (socket, addr) = support::refusing_port();
     let c = client(
         &format!("http://{addr}"),
         fast_policy()
@@ -195,34 +210,51 @@ async fn connection_refused_is_retried_even_for_post() {
             .max_attempts(4),
     )
     .await;
-    let server = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-        let (mut s, _) = listener.accept().await.unwrap();
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut buf = vec![0u8; 4096];
-        let _ = s.read(&mut buf).await.unwrap();
-        let body = br#"{"ok":true}"#;
-        let head = format!(
-            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
-            body.len()
-        );
-        s.write_all(head.as_bytes()).await.unwrap();
-        s.write_all(body).await.unwrap();
+    let mut post = tokio::spawn({
+        let c = c.clone();
+        async move {
+            let req = http::Request::post("/api/x")
+                .header("content-type", "application/json")
+                .body(dhis2::RequestBody::from("{}"))
+                .unwrap();
+            c.oneshot(req).await
+        }
     });
-    let got = c.post_raw("api/x", &json!({}), &[]).await.unwrap();
-    assert_eq!(got["ok"], true);
-    server.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(75)).await;
+    let listener = socket.listen(16).unwrap();
+    let (mut s, _) = tokio::select! {
+        accepted = listener.accept() => accepted.unwrap(),
+        done = &mut post => panic!("the POST ended without a retry: {:?}", done.unwrap().map(|r| r.status())),
+    };
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"POST /api/x "), "the retried request");
+    let body = br#"{"ok":true}"#;
+    let head = format!(
+        "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(body).await.unwrap();
+    let resp = post.await.unwrap().unwrap();
+    assert_eq!(resp.status(), 201);
+    assert_eq!(
+        dhis2::layers::RetryAttempts::of(&resp),
+        2,
+        "one refused attempt, then the one that got through"
+    );
 
-    // Without a server at all, the error is a transport error naming the request.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // Without a server at all, every attempt is refused: a transport error naming the request, and a refused
+    // connection by its type.
+    let (_held, dead) = support::refusing_port();
     let c = client(&format!("http://{dead}"), fast_policy()).await;
     let err = c.get_raw("api/y", &[]).await.unwrap_err();
     assert!(
         matches!(&err, Error::Transport { path, .. } if path == "/api/y"),
         "{err:?}"
+    );
+    assert!(
+        support::is_refused(&err),
+        "not a refused connection: {err:?}"
     );
 }

@@ -2,7 +2,7 @@
 
 mod support;
 
-use dhis2::{BasicAuth, Dhis2Client, PatAuth, Profile, SessionCookieAuth};
+use dhis2::{BasicAuth, Dhis2Client, Error, PatAuth, Profile, SessionCookieAuth};
 use http::Request;
 use serde_json::json;
 use support::{dhis2_like, LogBuffer, Resp};
@@ -129,7 +129,8 @@ async fn traces_have_no_secrets() {
             .await
             .unwrap();
         c.get_raw("api/thing", &[]).await.unwrap();
-        assert!(c.get_raw("api/denied", &[]).await.is_err());
+        let err = c.get_raw("api/denied", &[]).await.unwrap_err();
+        assert!(matches!(err, Error::Unauthorized { .. }), "{err:?}");
         let _ = c.system().me().await;
     }
     // The secrets did reach the server (so the test would catch a leak)...

@@ -53,19 +53,34 @@ async fn info_is_primed_cached_and_invalidated() {
     assert_eq!(infos.load(Ordering::SeqCst), 2);
 }
 
-#[tokio::test]
+// On tokio's paused clock (the cache reads tokio's `Instant`), the TTL is crossed exactly, not by sleeping
+// through it in real time.
+#[tokio::test(start_paused = true)]
 async fn info_expires_after_ttl_and_none_disables_caching() {
     let (srv, infos) = server(Duration::ZERO).await;
     let c = Dhis2Client::builder(&srv.url)
-        .system_cache_ttl(Some(Duration::from_millis(40)))
+        .system_cache_ttl(Some(Duration::from_secs(40)))
         .connect()
         .await
         .unwrap();
     c.system().info().await.unwrap();
-    assert_eq!(infos.load(Ordering::SeqCst), 1);
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    assert_eq!(infos.load(Ordering::SeqCst), 1, "primed by connect");
+    tokio::time::advance(Duration::from_secs(39)).await;
     c.system().info().await.unwrap();
-    assert_eq!(infos.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        infos.load(Ordering::SeqCst),
+        1,
+        "still fresh 1 s before the TTL"
+    );
+    tokio::time::advance(Duration::from_secs(2)).await;
+    c.system().info().await.unwrap();
+    assert_eq!(infos.load(Ordering::SeqCst), 2, "expired after the TTL");
+    c.system().info().await.unwrap();
+    assert_eq!(
+        infos.load(Ordering::SeqCst),
+        2,
+        "the refreshed entry is cached"
+    );
 
     let c = Dhis2Client::builder(&srv.url)
         .system_cache_ttl(None)
@@ -116,21 +131,39 @@ async fn me_settings_and_default_combo() {
         c.system().setting("keyMissing").await.unwrap(),
         serde_json::Value::Null
     );
-    assert!(c.system().setting("bad/key").await.is_err());
-    assert!(c.system().setting("keyNotThere").await.is_err());
+    // A key is one path segment: ".." is refused before sending, "bad/key" stays one (encoded) segment.
+    let err = c.system().setting("..").await.unwrap_err();
+    assert!(matches!(err, dhis2::Error::Config(_)), "{err:?}");
+    let err = c.system().setting("bad/key").await.unwrap_err();
+    assert!(
+        matches!(&err, dhis2::Error::Api { status, .. } if status.as_u16() == 404),
+        "{err:?}"
+    );
+    assert!(srv
+        .requests()
+        .iter()
+        .any(|r| r.target == "/api/systemSettings/bad%2Fkey"));
+    // The server's 404 comes back as an API error with its status.
+    let err = c.system().setting("keyNotThere").await.unwrap_err();
+    assert!(
+        matches!(&err, dhis2::Error::Api { status, .. } if status.as_u16() == 404),
+        "{err:?}"
+    );
     let combo = c.system().default_category_combo().await.unwrap().unwrap();
     assert_eq!(combo["id"], "bjDvmb4bfuf");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// Paused clock: the primed entry expires exactly, and the refreshed one cannot expire again while the 100
+// callers are still arriving, however slowly they are scheduled.
+#[tokio::test(start_paused = true)]
 async fn concurrent_callers_on_an_expired_cache_share_one_request() {
     let (srv, infos) = server(Duration::from_millis(50)).await;
     let c = Dhis2Client::builder(&srv.url)
-        .system_cache_ttl(Some(Duration::from_millis(300)))
+        .system_cache_ttl(Some(Duration::from_secs(300)))
         .connect()
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(350)).await; // the primed entry has expired
+    tokio::time::advance(Duration::from_secs(301)).await; // the primed entry has expired
     let before = infos.load(Ordering::SeqCst);
     let tasks: Vec<_> = (0..100)
         .map(|_| {

@@ -56,7 +56,9 @@ async fn datastore_keys_round_trip() {
     assert!(!ds.delete("my app", "config").await.unwrap());
     assert!(ds.delete_namespace("my app").await.unwrap());
     assert!(ds.namespaces().await.unwrap().is_empty());
-    assert!(ds.keys("my app").await.is_err());
+    // A namespace that no longer exists is DHIS2's 404.
+    let err = ds.keys("my app").await.unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(404), "{err:?}");
 }
 
 #[tokio::test]
@@ -104,7 +106,17 @@ async fn sharing_is_read_and_set() {
             public_access: "rwx".into(),
             ..SharingObject::default()
         };
-        assert!(client.sharing().set("dataSet", &id, &bad).await.is_err());
+        // An invalid access string is refused as DHIS2 does: 409 with a WebMessage naming it.
+        let err = client
+            .sharing()
+            .set("dataSet", &id, &bad)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(409), "{err:?}");
+        assert!(
+            err.to_string().contains("Invalid public access string"),
+            "{err}"
+        );
         let missing = client
             .sharing()
             .get("dataSet", "Aaaaaaaaaaa")

@@ -11,6 +11,7 @@ use dhis2::accessors::tasks::{JobRef, WaitOptions};
 use dhis2::{Dhis2Client, Limits, RetryPolicy};
 use serde_json::json;
 use support::{Action, Resp};
+use tokio::sync::Notify;
 
 /// `/api/slow` never answers (until the client hangs up); everything else answers at once.
 async fn slow_and_fast() -> support::Server {
@@ -37,19 +38,21 @@ async fn client(url: &str, limit: usize) -> Dhis2Client {
         .unwrap()
 }
 
-/// Waits up to 3 s for `ok` (see [`support::settle`]).
+/// Waits for `ok` (see [`support::settle`]); the bound only turns a hang into a failure.
 async fn settle(what: &str, ok: impl FnMut() -> bool) {
-    support::settle(what, Duration::from_secs(3), ok).await
+    support::settle(what, Duration::from_secs(10), ok).await
 }
 
-/// Starts `GET slow_path` (the server stalls it) and drops it after 100 ms; then `GET /api/fast` must get through
-/// within 2 s: with limit 1, only if the dropped request gave its permit back.
-async fn drop_slow_then_fast(c: &Dhis2Client, slow_path: &str) {
+/// Starts `GET slow_path` (the server stalls it) and drops it once the server is holding it; then `GET /api/fast`
+/// must get through: with limit 1, only if the dropped request gave its permit back (the 10 s bound turns a
+/// permit that never comes back into a failure instead of a hang).
+async fn drop_slow_then_fast(srv: &support::Server, c: &Dhis2Client, slow_path: &str) {
     let slow = c.get_raw(slow_path, &[]);
-    assert!(tokio::time::timeout(Duration::from_millis(100), slow)
-        .await
-        .is_err());
-    let fast = tokio::time::timeout(Duration::from_secs(2), c.get_raw("api/fast", &[])).await;
+    tokio::select! {
+        r = slow => panic!("the stalled request answered: {r:?}"),
+        () = settle("the stalled request at the server", || srv.stats.in_flight() == 1) => {}
+    }
+    let fast = tokio::time::timeout(Duration::from_secs(10), c.get_raw("api/fast", &[])).await;
     assert_eq!(
         fast.expect("the permit was not released").unwrap()["ok"],
         true
@@ -61,7 +64,7 @@ async fn cancel_dropped_request_releases_permit_and_connection() {
     let srv = slow_and_fast().await;
     let c = client(&srv.url, 1).await;
     // Holds the only permit, then is dropped mid-flight (the server has the request and is stalling).
-    drop_slow_then_fast(&c, "api/slow").await;
+    drop_slow_then_fast(&srv, &c, "api/slow").await;
     assert_eq!(srv.stats.count("/api/slow"), 1);
     // The cancelled request's connection was closed (the server saw the hang-up), not left dangling.
     settle("the stalled server request", || srv.stats.in_flight() == 0).await;
@@ -80,7 +83,7 @@ async fn cancel_dropped_request_releases_permit_and_connection() {
 async fn cancel_dropped_body_read_releases_permit_and_connection() {
     let srv = slow_and_fast().await;
     let c = client(&srv.url, 1).await;
-    drop_slow_then_fast(&c, "api/slow-body").await;
+    drop_slow_then_fast(&srv, &c, "api/slow-body").await;
     settle("the stalled body", || srv.stats.in_flight() == 0).await;
     settle("the cancelled connection", || {
         srv.stats.open_connections() <= 1
@@ -107,9 +110,12 @@ async fn cancel_many_aborted_tasks_return_every_permit() {
     }
     // All five permits are back: five requests run at the same time.
     let fast: Vec<_> = (0..5).map(|_| c.get_raw("api/fast", &[])).collect();
-    let all = tokio::time::timeout(Duration::from_secs(2), futures_util::future::join_all(fast))
-        .await
-        .expect("permits were not released");
+    let all = tokio::time::timeout(
+        Duration::from_secs(10),
+        futures_util::future::join_all(fast),
+    )
+    .await
+    .expect("permits were not released");
     assert!(all.iter().all(|r| r.is_ok()));
     settle("the stalled requests", || srv.stats.in_flight() == 0).await;
     assert_eq!(
@@ -119,15 +125,20 @@ async fn cancel_many_aborted_tasks_return_every_permit() {
     );
 }
 
-#[tokio::test]
+/// On tokio's paused clock: the wait is dropped right after the server saw its third poll (explicit
+/// synchronisation, not a count of polls in some stretch of real time); then a whole minute passes, in which a
+/// leftover poller (every 20 ms) would have polled about 3,000 times.
+#[tokio::test(start_paused = true)]
 async fn cancel_job_wait_leaves_nothing_running() {
     let polls = Arc::new(AtomicUsize::new(0));
-    let p = polls.clone();
+    let polled = Arc::new(Notify::new());
+    let (p, n) = (polls.clone(), polled.clone());
     let srv = support::start(move |req| {
-        let p = p.clone();
+        let (p, n) = (p.clone(), n.clone());
         async move {
             if req.path().starts_with("/api/system/tasks/") {
                 p.fetch_add(1, Ordering::SeqCst);
+                n.notify_one();
                 return Action::Reply(Resp::json(
                     200,
                     json!([{"uid": "n1", "level": "INFO", "category": "DATAVALUE_IMPORT",
@@ -142,17 +153,23 @@ async fn cancel_job_wait_leaves_nothing_running() {
     let job = JobRef::new("DATAVALUE_IMPORT", "aBcDeFgHiJk").unwrap();
     let tasks = c.tasks();
     let wait = tasks.wait(&job, WaitOptions::new().interval(Duration::from_millis(20)));
-    assert!(
-        tokio::time::timeout(Duration::from_millis(200), wait)
-            .await
-            .is_err(),
-        "the job never completes"
-    );
-    // A poll already written when the wait was dropped may still reach the server: let it land first.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    let three_polls = async {
+        while polls.load(Ordering::SeqCst) < 3 {
+            polled.notified().await;
+        }
+    };
+    tokio::select! {
+        r = wait => panic!("the job never completes, yet the wait ended: {r:?}"),
+        () = three_polls => {}
+    }
+    // The wait is dropped. A poll already written may still land: let everything in flight settle first.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let seen = polls.load(Ordering::SeqCst);
-    assert!(seen >= 3, "the wait was polling: {seen}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        (3..=4).contains(&seen),
+        "polls when the wait was dropped: {seen}"
+    );
+    tokio::time::sleep(Duration::from_secs(60)).await;
     assert_eq!(
         polls.load(Ordering::SeqCst),
         seen,
@@ -160,6 +177,6 @@ async fn cancel_job_wait_leaves_nothing_running() {
     );
     assert_eq!(srv.stats.in_flight(), 0);
     // And its permit is free (limit 1).
-    let fast = tokio::time::timeout(Duration::from_secs(2), c.get_raw("api/fast", &[])).await;
+    let fast = tokio::time::timeout(Duration::from_secs(10), c.get_raw("api/fast", &[])).await;
     assert!(fast.expect("permit released").is_ok());
 }

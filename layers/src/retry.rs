@@ -591,6 +591,7 @@ mod tests {
         let (mut handle, fut) = spawn(no_jitter(), get());
         let (_, send) = handle.next_request().await.unwrap();
         send.send_response(status(500));
+        assert_no_further_attempt(&mut handle).await;
         assert_eq!(fut.await.unwrap().unwrap().status(), 500);
     }
 
@@ -602,20 +603,29 @@ mod tests {
             let (_, send) = handle.next_request().await.unwrap();
             send.send_response(status(503));
         }
+        // No fourth attempt: asked while the retry future is still alive (it owns the mock), so a fourth request
+        // would arrive here; `None` means the future finished and dropped the service without sending one.
+        assert_no_further_attempt(&mut handle).await;
         let resp = fut.await.unwrap().unwrap();
         assert_eq!(resp.status(), 503);
         let body = resp.into_body().collect().await.unwrap().to_bytes();
         assert_eq!(body, Bytes::from("attempt body 503"));
         // 0.5 s + 1 s of backoff.
         assert_eq!(start.elapsed().as_millis() / 100, 15);
-        // No fourth attempt.
-        handle.allow(1);
-        assert!(
-            tokio::time::timeout(Duration::from_secs(60), handle.next_request())
-                .await
-                .map(|r| r.is_none())
-                .unwrap_or(true)
-        );
+    }
+
+    /// Fails if the retry future sends another request. The future runs in its own task and holds the mock
+    /// service, so the handle yields either that request or, once the future has finished and dropped the
+    /// service, `None`. (Checking after awaiting the future would always see `None`.)
+    async fn assert_no_further_attempt(handle: &mut Handle) {
+        let next = tokio::time::timeout(Duration::from_secs(3600), handle.next_request()).await;
+        match next {
+            Ok(None) => {}
+            Ok(Some((req, _))) => {
+                panic!("an extra attempt was made: {} {}", req.method(), req.uri())
+            }
+            Err(_) => panic!("the retry future neither finished nor made another attempt"),
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -629,13 +639,20 @@ mod tests {
             let (mut handle, fut) = spawn(no_jitter(), req);
             let (_, send) = handle.next_request().await.unwrap();
             send.send_response(status(503));
+            assert_no_further_attempt(&mut handle).await;
             assert_eq!(fut.await.unwrap().unwrap().status(), 503);
         }
         // Nor a maybe-sent error.
         let (mut handle, fut) = spawn(no_jitter(), post());
         let (_, send) = handle.next_request().await.unwrap();
         send.send_error(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
-        assert!(fut.await.unwrap().is_err());
+        assert_no_further_attempt(&mut handle).await;
+        let err = fut.await.unwrap().unwrap_err();
+        assert!(
+            err.downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::TimedOut),
+            "the attempt's own error comes back: {err:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -671,6 +688,7 @@ mod tests {
             let (_, send) = handle.next_request().await.unwrap();
             send.send_error(io::Error::new(io::ErrorKind::ConnectionReset, "reset #"));
         }
+        assert_no_further_attempt(&mut handle).await;
         let err = fut.await.unwrap().unwrap_err();
         assert!(err.to_string().contains("reset"), "{err}");
     }
@@ -731,6 +749,7 @@ mod tests {
         let (mut handle, fut) = spawn(no_jitter(), req);
         let (_, send) = handle.next_request().await.unwrap();
         send.send_response(status(503));
+        assert_no_further_attempt(&mut handle).await;
         assert_eq!(fut.await.unwrap().unwrap().status(), 503);
     }
 
@@ -741,6 +760,7 @@ mod tests {
         let (mut handle, fut) = spawn(no_jitter().budget(budget), get());
         let (_, send) = handle.next_request().await.unwrap();
         send.send_response(status(503));
+        assert_no_further_attempt(&mut handle).await;
         assert_eq!(fut.await.unwrap().unwrap().status(), 503);
     }
 
@@ -814,6 +834,7 @@ mod tests {
             seen += 1;
             send.send_response(status(504));
         }
+        assert_no_further_attempt(&mut handle).await;
         let resp = fut.await.unwrap().unwrap();
         assert_eq!(resp.status(), 504);
         assert_eq!(seen, 5);

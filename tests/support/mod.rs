@@ -16,5 +16,8 @@ pub mod tls;
 pub use logs::LogBuffer;
 pub use message::{system_info, Action, Req, Resp};
 pub use process::{open_fds, rss_kib};
-pub use server::{always, dhis2_like, start, start_tls, start_with, Options, Server, Stats};
+pub use server::{
+    always, dhis2_like, io_kinds, is_refused, refusing_port, start, start_tls, start_with, Options,
+    Server, Stats,
+};
 pub use settle::settle;

@@ -427,3 +427,25 @@ async fn wait_for_close<S: Conn>(reader: &mut BufReader<S>) -> std::io::Result<(
         }
     }
 }
+
+/// A loopback address that refuses connections (the kernel answers RST) for as long as the returned socket lives:
+/// the socket is bound, so nobody else can take the port, but not listening. Calling `listen` on it later turns
+/// the same address into a server.
+pub fn refusing_port() -> (tokio::net::TcpSocket, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
+}
+
+/// The I/O error kinds along `err`'s source chain (to tell a refused connection from any other transport error).
+pub fn io_kinds(err: &(dyn std::error::Error + 'static)) -> Vec<std::io::ErrorKind> {
+    std::iter::successors(Some(err), |e| e.source())
+        .filter_map(|e| e.downcast_ref::<std::io::Error>().map(std::io::Error::kind))
+        .collect()
+}
+
+/// Whether `err` is a connection the server refused: a connect error with `ConnectionRefused` in its chain.
+pub fn is_refused(err: &dhis2::Error) -> bool {
+    err.is_connect() && io_kinds(err).contains(&std::io::ErrorKind::ConnectionRefused)
+}
