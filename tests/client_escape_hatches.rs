@@ -212,7 +212,7 @@ async fn typed_put_and_patch_send_their_bodies_and_decode() {
     ] {
         assert!(
             matches!(&err, Error::Decode { json_path, method: m, path, .. }
-                if json_path == "inner.count" && *m == method && path == "/api/typed"),
+                if json_path == "$.inner.count" && *m == method && path == "/api/typed"),
             "{err:?}"
         );
     }
