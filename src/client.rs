@@ -931,8 +931,11 @@ impl Prepared {
                         return Err(e);
                     };
                     // A resend spends from the same retry budget as the retry layer's own attempts.
-                    let budget = opts.body_retry.as_ref().and_then(|p| p.budget.as_ref());
-                    if budget.is_some_and(|b| !tower::retry::budget::Budget::withdraw(&**b)) {
+                    if opts
+                        .body_retry
+                        .as_ref()
+                        .is_some_and(|p| !p.withdraw_retry())
+                    {
                         tracing::debug!(%method, path, attempt, "response body failed; retry budget exhausted");
                         return Err(e);
                     }

@@ -60,11 +60,7 @@ pub(crate) async fn canonical_base_url_retrying(
         let Some(policy) = policy.filter(|p| retryable && attempt < p.max_attempts) else {
             return Err(err);
         };
-        if policy
-            .budget
-            .as_ref()
-            .is_some_and(|b| !tower::retry::budget::Budget::withdraw(&**b))
-        {
+        if !policy.withdraw_retry() {
             return Err(err);
         }
         let delay = policy.backoff(attempt);

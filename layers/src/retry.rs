@@ -197,6 +197,12 @@ impl RetryPolicy {
         self
     }
 
+    /// Takes one retry from the budget, if there is one: `false` when the budget refuses it. Every retry the
+    /// client makes (the retry layer's, a resent body, the handshake's) spends from this one budget.
+    pub fn withdraw_retry(&self) -> bool {
+        self.budget.as_ref().map_or(true, |b| b.withdraw())
+    }
+
     /// Classifies `err` with the configured classifier, or [`default_classifier`].
     pub fn classify(&self, err: &BoxError) -> ErrorClass {
         self.classifier.unwrap_or(default_classifier)(err)
@@ -405,11 +411,9 @@ where
             tracing::debug!(%method, path, attempt, "retry: attempts exhausted");
             return result;
         }
-        if let Some(budget) = &policy.budget {
-            if !budget.withdraw() {
-                tracing::debug!(%method, path, attempt, "retry: budget exhausted");
-                return result;
-            }
+        if !policy.withdraw_retry() {
+            tracing::debug!(%method, path, attempt, "retry: budget exhausted");
+            return result;
         }
         let Some(next) = try_clone_request(template) else {
             return result;

@@ -26,8 +26,16 @@ pub(crate) const BASIC_ADMIN: &str = "Basic YWRtaW46ZGlzdHJpY3Q=";
 
 /// A client whose pool keeps up to `max_idle_per_host` idle connections.
 pub(crate) fn client(max_idle_per_host: usize) -> Result<BareClient, BenchError> {
-    // The dhis2 client's own connector (nodelay, connect timeout, HTTPS or plain HTTP, webpki roots).
-    let connector = dhis2::TlsConfig::default()
+    client_trusting(&dhis2::TlsConfig::default(), max_idle_per_host)
+}
+
+/// Like [`client`], verifying certificates with `tls` (the shaped-link workloads trust the emulator's CA).
+pub(crate) fn client_trusting(
+    tls: &dhis2::TlsConfig,
+    max_idle_per_host: usize,
+) -> Result<BareClient, BenchError> {
+    // The dhis2 client's own connector (nodelay, connect timeout, HTTPS or plain HTTP, ALPN h2 and http/1.1).
+    let connector = tls
         .connector(Duration::from_secs(60))
         .map_err(|e| format!("cannot build the dhis2 connector: {e}"))?;
     // Pool settings as the dhis2 client builds them (timers set so the 90 s idle timeout works).

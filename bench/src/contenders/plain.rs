@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+// The same `{"id": ".."}` reference the hand-written loopback structs use.
+use super::by_hand::IdRef;
+
 /// `/api/organisationUnits` with `paging=false` (no pager).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -41,13 +44,6 @@ pub(crate) struct OrgUnit {
     pub(crate) attribute_values: Vec<AttributeValue>,
     #[serde(default)]
     pub(crate) children: Vec<IdRef>,
-}
-
-/// `{"id": ".."}`.
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-pub(crate) struct IdRef {
-    pub(crate) id: String,
 }
 
 /// `lastUpdatedBy` and friends (DHIS2 writes `code: null`).

@@ -15,17 +15,13 @@ use std::hint::black_box;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bytes::Bytes;
 use dhis2::models::{Me, OrganisationUnit};
 use dhis2::query::Query;
-use dhis2::{BasicAuth, Dhis2Client, HttpProtocol, Limits, TlsConfig};
+use dhis2::{BasicAuth, Dhis2Client, Limits, TlsConfig};
 use dhis2_emulator::{Compression, Emulator, EmulatorBuilder, Seed};
 use http::{Method, Uri};
-use http_body_util::Empty;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::io::AsyncWriteExt;
 use tokio::runtime::Runtime;
 
@@ -236,17 +232,7 @@ fn reqwest_client(ca_pem: &str) -> Result<reqwest::Client, BenchError> {
 /// The bare client on the dhis2 connector trusting the emulator's CA (ALPN h2 and http/1.1; hyper's default
 /// HTTP/2 windows), with the dhis2 client's pool settings.
 fn bare_client(ca_path: &Path, max_idle: usize) -> Result<BareClient, BenchError> {
-    let connector = TlsConfig::ca_bundle_only(ca_path)
-        .connector_for(Duration::from_secs(60), HttpProtocol::Negotiate)
-        .map_err(|e| format!("cannot build the dhis2 connector: {e}"))?;
-    Ok(Arc::new(
-        Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(max_idle)
-            .build::<_, Empty<Bytes>>(connector),
-    ))
+    hyper_bare::client_trusting(&TlsConfig::ca_bundle_only(ca_path), max_idle)
 }
 
 /// What one measured run gave.
